@@ -1,0 +1,263 @@
+// Loading, overriding and documenting telexd's options (toml++).
+#include "config/config.hpp"
+
+#include <array>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace telex::config {
+namespace {
+
+constexpr std::array<std::string_view, 2> kStorageDrivers = {"sqlite", "memory"};
+constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",
+                                                        "warn",  "error", "off"};
+
+const std::array<OptionSpec, 23> kOptions = {{
+    {"server.domain", "The XMPP domain this server hosts (users are user@domain).", 0, 0,
+     [](Config& c) -> FieldRef { return &c.server.domain; }},
+    {"server.data_dir", "Folder for the database, certificates and files.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.server.dataDir; }},
+    {"server.workers", "Event-loop threads; 0 means one per CPU core.", 0, 256,
+     [](Config& c) -> FieldRef { return &c.server.workers; }},
+    {"server.log_level", "Log verbosity.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.server.logLevel; }, kLogLevels},
+    {"storage.driver", "Where data lives: sqlite (data_dir/telex.db) or memory (lost on exit).",
+     0, 0, [](Config& c) -> FieldRef { return &c.storage.driver; }, kStorageDrivers},
+    {"tls.certificate", "PEM certificate chain; empty = data_dir/tls/cert.pem, self-signed "
+     "and generated on first start.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.tls.certificate; }},
+    {"tls.key", "PEM private key; empty = data_dir/tls/key.pem.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.tls.key; }},
+    {"c2s.interfaces", "Addresses the client listeners bind to.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.c2s.interfaces; }},
+    {"c2s.port", "Client port with STARTTLS (RFC 6120).", 1, 65535,
+     [](Config& c) -> FieldRef { return &c.c2s.port; }},
+    {"c2s.tls_port", "Client port with direct TLS (XEP-0368); 0 disables it.", 0, 65535,
+     [](Config& c) -> FieldRef { return &c.c2s.tlsPort; }},
+    {"c2s.require_tls", "Refuse authentication before TLS. Turning this off allows PLAIN over "
+     "unencrypted connections and is meant for loopback benchmarks only.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.c2s.requireTls; }},
+    {"c2s.max_resources", "Simultaneous resources (connections) per account.", 1, 1000,
+     [](Config& c) -> FieldRef { return &c.c2s.maxResources; }},
+    {"c2s.auth_timeout", "Seconds an unauthenticated connection may stay open.", 1, 3600,
+     [](Config& c) -> FieldRef { return &c.c2s.authTimeout; }},
+    {"c2s.max_stanza_bytes", "Largest stanza accepted after authentication, in bytes.", 1024,
+     16 * 1024 * 1024, [](Config& c) -> FieldRef { return &c.c2s.maxStanzaBytes; }},
+    {"c2s.max_stanza_bytes_unauthenticated",
+     "Largest stanza (and stream header) accepted before authentication, in bytes.", 512,
+     1024 * 1024, [](Config& c) -> FieldRef { return &c.c2s.maxStanzaBytesUnauthenticated; }},
+    {"c2s.max_depth", "Deepest element nesting accepted inside a stanza.", 4, 1000,
+     [](Config& c) -> FieldRef { return &c.c2s.maxDepth; }},
+    {"c2s.rate_bytes_per_second", "Per-connection read rate; reading pauses above it. 0 = "
+     "unlimited.", 0, 1024 * 1024 * 1024, [](Config& c) -> FieldRef {
+       return &c.c2s.rateBytesPerSecond;
+     }},
+    {"c2s.rate_burst_bytes", "Bytes a connection may send at once before shaping applies; 0 = "
+     "one second's worth.", 0, 1024 * 1024 * 1024,
+     [](Config& c) -> FieldRef { return &c.c2s.rateBurstBytes; }},
+    {"auth.scram_iterations", "PBKDF2 iterations for newly stored SCRAM keys.", 10000,
+     10000000, [](Config& c) -> FieldRef { return &c.auth.scramIterations; }},
+    {"auth.failure_limit", "Failed authentications from one address, within failure_window, "
+     "before further attempts are delayed.", 1, 1000000,
+     [](Config& c) -> FieldRef { return &c.auth.failureLimit; }},
+    {"auth.failure_window", "Seconds over which failed authentications are counted.", 1, 86400,
+     [](Config& c) -> FieldRef { return &c.auth.failureWindow; }},
+    {"auth.failure_delay", "Seconds each further attempt from a throttled address waits.", 0,
+     600, [](Config& c) -> FieldRef { return &c.auth.failureDelay; }},
+    {"modules.disabled", "Feature modules to leave off (see docs/xep-coverage.md).", 0, 0,
+     [](Config& c) -> FieldRef { return &c.modules.disabled; }},
+}};
+
+const OptionSpec* findOption(std::string_view key) {
+  for (const auto& spec : kOptions) {
+    if (spec.key == key) return &spec;
+  }
+  return nullptr;
+}
+
+std::string where(const toml::node& node) {
+  const auto& src = node.source();
+  std::string out;
+  if (src.path) out += *src.path + ":";
+  out += std::to_string(src.begin.line);
+  return out;
+}
+
+// Assigns a TOML value to the option's field, checking type and bounds.
+Expected<std::monostate, std::string> assign(Config& config, const OptionSpec& spec,
+                                             const toml::node& value) {
+  FieldRef field = spec.field(config);
+  auto fail = [&](std::string why) -> Expected<std::monostate, std::string> {
+    return unexpected(std::string(spec.key) + ": " + why);
+  };
+  if (auto* i = std::get_if<std::int64_t*>(&field)) {
+    auto v = value.value<std::int64_t>();
+    if (!value.is_integer() || !v) return fail("expected an integer");
+    if (*v < spec.min || *v > spec.max) {
+      return fail("must be between " + std::to_string(spec.min) + " and " +
+                  std::to_string(spec.max) + ", got " + std::to_string(*v));
+    }
+    **i = *v;
+  } else if (auto* s = std::get_if<std::string*>(&field)) {
+    if (!value.is_string()) return fail("expected a string");
+    std::string v = *value.value<std::string>();
+    if (!spec.allowed.empty()) {
+      bool ok = false;
+      std::string choices;
+      for (auto a : spec.allowed) {
+        ok = ok || a == v;
+        choices += (choices.empty() ? "" : ", ") + std::string(a);
+      }
+      if (!ok) return fail("must be one of " + choices + ", got \"" + v + "\"");
+    }
+    **s = std::move(v);
+  } else if (auto* b = std::get_if<bool*>(&field)) {
+    if (!value.is_boolean()) return fail("expected true or false");
+    **b = *value.value<bool>();
+  } else if (auto* l = std::get_if<std::vector<std::string>*>(&field)) {
+    const auto* arr = value.as_array();
+    if (!arr) return fail("expected an array of strings");
+    std::vector<std::string> out;
+    for (const auto& item : *arr) {
+      if (!item.is_string()) return fail("expected an array of strings");
+      out.push_back(*item.value<std::string>());
+    }
+    **l = std::move(out);
+  }
+  return std::monostate{};
+}
+
+Expected<std::monostate, std::string> applyTable(Config& config, const toml::table& root) {
+  for (const auto& [sectionKey, sectionNode] : root) {
+    const auto* section = sectionNode.as_table();
+    if (!section) {
+      return unexpected(where(sectionNode) + ": \"" + std::string(sectionKey.str()) +
+                        "\" is not a known section");
+    }
+    for (const auto& [key, value] : *section) {
+      std::string full = std::string(sectionKey.str()) + "." + std::string(key.str());
+      const OptionSpec* spec = findOption(full);
+      if (!spec) return unexpected(where(value) + ": unknown option \"" + full + "\"");
+      auto r = assign(config, *spec, value);
+      if (!r) return unexpected(where(value) + ": " + r.error());
+    }
+  }
+  return std::monostate{};
+}
+
+std::string tomlLiteral(const FieldRef& field) {
+  std::ostringstream out;
+  std::visit(
+      [&](auto* p) {
+        using T = std::remove_pointer_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, std::int64_t>) {
+          out << *p;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          out << (*p ? "true" : "false");
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          out << toml::value<std::string>(*p);
+        } else {
+          toml::array arr;
+          for (const auto& s : *p) arr.push_back(s);
+          out << arr;
+        }
+      },
+      field);
+  return out.str();
+}
+
+}  // namespace
+
+std::filesystem::path Config::certificatePath() const {
+  return tls.certificate.empty() ? dataDirPath() / "tls" / "cert.pem"
+                                 : std::filesystem::path(tls.certificate);
+}
+
+std::filesystem::path Config::keyPath() const {
+  return tls.key.empty() ? dataDirPath() / "tls" / "key.pem" : std::filesystem::path(tls.key);
+}
+
+std::span<const OptionSpec> allOptions() { return kOptions; }
+
+Expected<std::monostate, std::string> loadFile(Config& config, const std::filesystem::path& file) {
+  // Debian's toml++ is built with exceptions; they stop here and become messages.
+  try {
+    toml::table parsed = toml::parse_file(file.string());
+    return applyTable(config, parsed);
+  } catch (const toml::parse_error& err) {
+    return unexpected(file.string() + ":" + std::to_string(err.source().begin.line) + ": " +
+                      std::string(err.description()));
+  }
+}
+
+Expected<std::monostate, std::string> applyOverride(Config& config, std::string_view assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string_view::npos) {
+    return unexpected("--set expects section.key=value, got \"" + std::string(assignment) + "\"");
+  }
+  std::string key(assignment.substr(0, eq));
+  std::string value(assignment.substr(eq + 1));
+  const OptionSpec* spec = findOption(key);
+  if (!spec) return unexpected("--set: unknown option \"" + key + "\"");
+  // Accept TOML literals (42, true, ["a"], "x") and, for string options, bare words.
+  auto parseValue = [](const std::string& text) -> std::optional<toml::table> {
+    try {
+      return toml::parse("v = " + text);
+    } catch (const toml::parse_error&) {
+      return std::nullopt;
+    }
+  };
+  std::optional<toml::table> parsed = parseValue(value);
+  if (!parsed || (std::holds_alternative<std::string*>(spec->field(config)) && !(*parsed)["v"].is_string())) {
+    std::ostringstream quoted;
+    quoted << toml::value<std::string>(value);
+    parsed = parseValue(quoted.str());
+  }
+  if (!parsed) return unexpected("--set " + key + ": cannot read value \"" + value + "\"");
+  auto r = assign(config, *spec, *parsed->get("v"));
+  if (!r) return unexpected("--set " + r.error());
+  return std::monostate{};
+}
+
+Expected<std::monostate, std::string> validate(const Config& config) {
+  if (config.server.domain.empty()) return unexpected("server.domain must not be empty");
+  if (config.server.dataDir.empty()) return unexpected("server.data_dir must not be empty");
+  if (config.c2s.interfaces.empty()) return unexpected("c2s.interfaces must not be empty");
+  if (config.c2s.tlsPort != 0 && config.c2s.tlsPort == config.c2s.port) {
+    return unexpected("c2s.port and c2s.tls_port must differ");
+  }
+  if (config.c2s.maxStanzaBytesUnauthenticated > config.c2s.maxStanzaBytes) {
+    return unexpected("c2s.max_stanza_bytes_unauthenticated must not exceed c2s.max_stanza_bytes");
+  }
+  return std::monostate{};
+}
+
+std::string exampleConfig() {
+  Config defaults;
+  std::ostringstream out;
+  out << "# telexd example configuration: every option, with its default and bounds.\n"
+         "# Generated by `telexd config example`; a value left out keeps its default.\n";
+  std::string section;
+  for (const auto& spec : kOptions) {
+    auto dot = spec.key.find('.');
+    std::string sec(spec.key.substr(0, dot));
+    if (sec != section) {
+      out << "\n[" << sec << "]\n";
+      section = sec;
+    }
+    FieldRef field = spec.field(defaults);
+    out << "# " << spec.description;
+    if (std::holds_alternative<std::int64_t*>(field)) {
+      out << " (" << spec.min << " to " << spec.max << ")";
+    }
+    if (!spec.allowed.empty()) {
+      out << " One of:";
+      for (auto a : spec.allowed) out << " " << a;
+      out << ".";
+    }
+    out << "\n" << spec.key.substr(dot + 1) << " = " << tomlLiteral(field) << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace telex::config

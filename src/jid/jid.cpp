@@ -1,0 +1,205 @@
+// JID parsing and normalization on top of libidn's stringprep profiles.
+#include "jid/jid.hpp"
+
+#include <arpa/inet.h>
+#include <stringprep.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+
+namespace telex {
+
+namespace {
+
+// Inputs far beyond the output limit are refused before libidn sees them, bounding its work.
+constexpr std::size_t kMaxPrepInputBytes = kMaxJidPartBytes * 4;
+
+struct FreeDeleter {
+  void operator()(char* p) const { std::free(p); }
+};
+
+// libidn validates UTF-8 itself in recent versions; checking here keeps us independent of that
+// and rejects overlong forms, surrogates and code points above U+10FFFF.
+bool isValidUtf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    std::uint32_t min = 0;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (s.size() - i < len) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+std::optional<std::string> prep(std::string_view text, const char* profile) {
+  if (text.empty() || text.size() > kMaxPrepInputBytes) return std::nullopt;
+  if (text.find('\0') != std::string_view::npos || !isValidUtf8(text)) return std::nullopt;
+  const std::string input(text);  // libidn wants a NUL-terminated string
+  char* raw = nullptr;
+  const int rc = stringprep_profile(input.c_str(), &raw, profile, Stringprep_profile_flags{});
+  const std::unique_ptr<char, FreeDeleter> out(raw);
+  if (rc != STRINGPREP_OK || !out) return std::nullopt;
+  std::string result(out.get());
+  if (result.empty() || result.size() > kMaxJidPartBytes) return std::nullopt;
+  return result;
+}
+
+bool isAsciiLdh(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+// Checks the label structure of a prepared, non-literal domain: no empty labels, ASCII limited to
+// letters/digits/hyphen, and pure-ASCII labels within the DNS 63-byte limit.
+bool isValidHostname(std::string_view domain) {
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = domain.find('.', start);
+    const std::string_view label =
+        domain.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty()) return false;
+    bool ascii = true;
+    for (const char c : label) {
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        ascii = false;
+      } else if (!isAsciiLdh(c)) {
+        return false;
+      }
+    }
+    if (ascii && label.size() > 63) return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+// "[v6]" → "[canonical v6]" so that equal addresses compare equal.
+std::optional<std::string> prepIpv6Literal(std::string_view text) {
+  if (text.size() < 3 || text.front() != '[' || text.back() != ']') return std::nullopt;
+  const std::string inner(text.substr(1, text.size() - 2));
+  in6_addr addr{};
+  if (inet_pton(AF_INET6, inner.c_str(), &addr) != 1) return std::nullopt;
+  char buffer[INET6_ADDRSTRLEN] = {};
+  if (inet_ntop(AF_INET6, &addr, buffer, sizeof buffer) == nullptr) return std::nullopt;
+  return "[" + std::string(buffer) + "]";
+}
+
+std::optional<std::string> prepDomain(std::string_view text) {
+  if (!text.empty() && text.front() == '[') return prepIpv6Literal(text);
+  auto prepared = nameprep(text);
+  if (!prepared) return std::nullopt;
+  // Nameprep leaves U+3002 IDEOGRAPHIC FULL STOP alone, but IDNA treats it as a label separator.
+  constexpr std::string_view kIdeographicStop = "\xE3\x80\x82";
+  for (std::size_t pos = prepared->find(kIdeographicStop); pos != std::string::npos;
+       pos = prepared->find(kIdeographicStop, pos + 1)) {
+    prepared->replace(pos, kIdeographicStop.size(), ".");
+  }
+  // RFC 7622 §3.2: a final label separator is stripped before any comparison.
+  if (!prepared->empty() && prepared->back() == '.') prepared->pop_back();
+  if (prepared->empty() || !isValidHostname(*prepared)) return std::nullopt;
+  return prepared;
+}
+
+}  // namespace
+
+std::optional<std::string> nodeprep(std::string_view text) { return prep(text, "Nodeprep"); }
+std::optional<std::string> nameprep(std::string_view text) { return prep(text, "Nameprep"); }
+std::optional<std::string> resourceprep(std::string_view text) {
+  return prep(text, "Resourceprep");
+}
+
+std::optional<Jid> Jid::parse(std::string_view text) {
+  std::string_view rest = text;
+  std::string_view resource;
+  if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
+    resource = rest.substr(slash + 1);
+    if (resource.empty()) return std::nullopt;  // "domain/" has an empty resource
+    rest = rest.substr(0, slash);
+  }
+  std::string_view local;
+  if (const auto at = rest.find('@'); at != std::string_view::npos) {
+    local = rest.substr(0, at);
+    if (local.empty()) return std::nullopt;  // "@domain" has an empty localpart
+    rest = rest.substr(at + 1);
+  }
+  return make(local, rest, resource);
+}
+
+std::optional<Jid> Jid::make(std::string_view local, std::string_view domain,
+                             std::string_view resource) {
+  auto preparedDomain = prepDomain(domain);
+  if (!preparedDomain) return std::nullopt;
+  std::string preparedLocal;
+  if (!local.empty()) {
+    auto p = nodeprep(local);
+    if (!p) return std::nullopt;
+    preparedLocal = std::move(*p);
+  }
+  std::string preparedResource;
+  if (!resource.empty()) {
+    auto p = resourceprep(resource);
+    if (!p) return std::nullopt;
+    preparedResource = std::move(*p);
+  }
+  return Jid(std::move(preparedLocal), std::move(*preparedDomain), std::move(preparedResource));
+}
+
+Jid Jid::bare() const { return Jid(local_, domain_, std::string()); }
+
+std::optional<Jid> Jid::withResource(std::string_view resource) const {
+  auto prepared = resourceprep(resource);
+  if (!prepared) return std::nullopt;
+  return Jid(local_, domain_, std::move(*prepared));
+}
+
+std::string Jid::full() const {
+  std::string out = bareString();
+  if (!resource_.empty()) {
+    out.push_back('/');
+    out.append(resource_);
+  }
+  return out;
+}
+
+std::string Jid::bareString() const {
+  std::string out;
+  out.reserve(local_.size() + 1 + domain_.size());
+  if (!local_.empty()) {
+    out.append(local_);
+    out.push_back('@');
+  }
+  out.append(domain_);
+  return out;
+}
+
+}  // namespace telex
+
+std::size_t std::hash<telex::Jid>::operator()(const telex::Jid& jid) const noexcept {
+  // Boost-style combine; the parts cannot contain the separators, so (local, domain, resource)
+  // triples map one-to-one onto full() strings and equal JIDs hash equally.
+  const std::hash<std::string_view> h;
+  std::size_t seed = h(jid.local());
+  seed ^= h(jid.domain()) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
+  seed ^= h(jid.resource()) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
+  return seed;
+}

@@ -1,0 +1,58 @@
+// Module plumbing shared by every feature: synchronous IQ handlers and the coverage document.
+#include "modules/module.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace telex::modules {
+
+void replyToIq(const router::StanzaEvent& event, const IqReply& reply) {
+  if (!reply) {
+    event.router.replyError(event.stanza, reply.error());
+    return;
+  }
+  xml::Element result = router::makeIqResult(event.stanza);
+  if (!event.stanza.attr("to")) result.setAttr("from", event.from.bareString());
+  if (*reply) result.addChild(**reply);
+  auto session = event.router.sessions().find(event.from);
+  if (session) {
+    event.router.deliver(session, result);
+  } else {
+    event.router.route(std::move(result));
+  }
+}
+
+void ModuleContext::onIq(std::string_view type, std::string_view target, std::string_view ns,
+                         IqHandler handler, int priority) {
+  std::string event = "iq-" + std::string(type) + "/" + std::string(target) + "/" + std::string(ns);
+  hooks().onStanza(event, priority, module_,
+                   [handler = std::move(handler)](router::StanzaEvent& e) {
+                     const xml::Element* payload = e.stanza.firstElement();
+                     replyToIq(e, handler(e, *payload));
+                     return router::HookResult::Handled;
+                   });
+}
+
+std::string xepCoverageMarkdown() {
+  std::map<int, std::vector<std::pair<std::string_view, std::string_view>>> byXep;
+  std::string out =
+      "# XEP coverage\n\nGenerated from `src/modules/module_list.cpp` by `telexd docs xep-coverage`;"
+      " a unit test keeps this file in step with the code.\n\n"
+      "| XEP | version | module | what it does |\n|---|---|---|---|\n";
+  std::vector<std::tuple<int, std::string_view, std::string_view, std::string_view>> rows;
+  for (const auto& spec : allModules()) {
+    for (const auto& xep : spec.xeps) rows.emplace_back(xep.number, xep.version, spec.name, spec.summary);
+  }
+  std::sort(rows.begin(), rows.end());
+  for (const auto& [number, version, name, summary] : rows) {
+    char xep[16];
+    std::snprintf(xep, sizeof(xep), "%04d", number);
+    out += "| XEP-" + std::string(xep) + " | " + std::string(version) + " | `" + std::string(name) +
+           "` | " + std::string(summary) + " |\n";
+  }
+  out += "\nCore (not modules): RFC 6120 streams, STARTTLS, SASL SCRAM-SHA-256/SCRAM-SHA-1/PLAIN, "
+         "resource binding; direct TLS (XEP-0368) on its own port; RFC 6121 §8 message routing.\n";
+  return out;
+}
+
+}  // namespace telex::modules

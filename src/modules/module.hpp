@@ -1,0 +1,93 @@
+// The registration record every feature module provides, and what a module gets to work with.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "router/stanza_router.hpp"
+#include "storage/storage_pool.hpp"
+#include "storage/store.hpp"
+#include "util/expected.hpp"
+
+namespace telex::modules {
+
+struct XepRef {
+  int number;
+  std::string_view version;
+};
+
+struct DiscoIdentity {
+  std::string category;
+  std::string type;
+  std::string name;
+};
+
+// What the server advertises in service discovery, filled from the enabled modules.
+struct DiscoRegistry {
+  std::vector<DiscoIdentity> identities;
+  std::vector<std::string> features;  // sorted, unique
+};
+
+struct ServerInfo {
+  std::string version;
+  std::chrono::steady_clock::time_point started;
+};
+
+// An IQ request handed to a module: reply with a payload (or nothing) or a stanza error.
+using IqReply = Expected<std::optional<xml::Element>, router::StanzaError>;
+using IqHandler = std::function<IqReply(const router::StanzaEvent& event, const xml::Element& payload)>;
+
+class ModuleContext {
+ public:
+  ModuleContext(std::string_view module, router::StanzaRouter& router, const config::Config& config,
+                const ServerInfo& info, const DiscoRegistry& disco, storage::StorageDriver& storage,
+                storage::StoragePool& pool)
+      : module_(module), router_(router), config_(config), info_(info), disco_(disco),
+        storage_(storage), pool_(pool) {}
+
+  router::StanzaRouter& router() { return router_; }
+  router::HookBus& hooks() { return router_.hooks(); }
+  const config::Config& config() const { return config_; }
+  const ServerInfo& info() const { return info_; }
+  const DiscoRegistry& disco() const { return disco_; }
+  storage::StorageDriver& storage() { return storage_; }
+  storage::StoragePool& pool() { return pool_; }
+
+  // Answers IQs of `type` ("get"/"set") to `target` ("host", "self", "bare", "full") whose
+  // payload is in namespace `ns`, synchronously.
+  void onIq(std::string_view type, std::string_view target, std::string_view ns, IqHandler handler,
+            int priority = 0);
+
+ private:
+  std::string module_;
+  router::StanzaRouter& router_;
+  const config::Config& config_;
+  const ServerInfo& info_;
+  const DiscoRegistry& disco_;
+  storage::StorageDriver& storage_;
+  storage::StoragePool& pool_;
+};
+
+struct ModuleSpec {
+  std::string_view name;     // folder name under modules/ and the name used in config
+  std::string_view summary;  // one line for docs/xep-coverage.md
+  std::vector<XepRef> xeps;
+  std::vector<std::string_view> features;  // disco features it adds to the server
+  std::vector<DiscoIdentity> identities;
+  void (*setup)(ModuleContext& context);
+};
+
+// The one explicit list of modules (modules/module_list.cpp).
+std::span<const ModuleSpec> allModules();
+// docs/xep-coverage.md, generated from the module list.
+std::string xepCoverageMarkdown();
+
+// Sends the IQ result or error for `event`'s request.
+void replyToIq(const router::StanzaEvent& event, const IqReply& reply);
+
+}  // namespace telex::modules

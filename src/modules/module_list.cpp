@@ -1,0 +1,26 @@
+// The one explicit list of feature modules. Adding a feature means adding its record here.
+#include "modules/disco/disco.hpp"
+#include "modules/last/last.hpp"
+#include "modules/module.hpp"
+#include "modules/ping/ping.hpp"
+#include "modules/time/time.hpp"
+#include "modules/version/version.hpp"
+
+namespace telex::modules {
+
+std::span<const ModuleSpec> allModules() {
+  static const std::vector<ModuleSpec> kModules = {
+      {"disco", "Service discovery of the server's identity, features and items", {{30, "2.5"}},
+       {"http://jabber.org/protocol/disco#info", "http://jabber.org/protocol/disco#items"},
+       {{"server", "im", "Telex"}}, &disco::setup},
+      {"ping", "Answers pings to the server", {{199, "2.0"}}, {"urn:xmpp:ping"}, {}, &ping::setup},
+      {"version", "Server software name and version", {{92, "1.1"}}, {"jabber:iq:version"}, {},
+       &version::setup},
+      {"time", "Server time in UTC", {{202, "2.0"}}, {"urn:xmpp:time"}, {}, &time::setup},
+      {"last", "Server uptime through last activity", {{12, "2.0"}}, {"jabber:iq:last"}, {},
+       &last::setup},
+  };
+  return kModules;
+}
+
+}  // namespace telex::modules

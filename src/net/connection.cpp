@@ -1,0 +1,326 @@
+// Readiness-driven socket I/O for plain and TLS connections (see connection.hpp).
+#include "net/connection.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+namespace telex::net {
+namespace {
+constexpr std::size_t kTlsRecord = 16384;
+constexpr std::size_t kMaxIov = 64;
+constexpr int kReadsPerPass = 16;  // then yield, so one busy client cannot starve the others
+constexpr auto kCloseGrace = std::chrono::seconds(2);
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, Worker& worker, ConnectionHandler& handler)
+    : socket_(std::move(socket)), worker_(worker), handler_(handler), timer_(worker.context()) {
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  auto endpoint = socket_.remote_endpoint(ec);
+  if (!ec) {
+    remoteAddress_ = endpoint.address().to_string();
+    remoteLoopback_ = endpoint.address().is_loopback();
+  } else {
+    remoteAddress_ = "unknown";
+  }
+}
+
+Connection::~Connection() {
+  boost::system::error_code ec;
+  socket_.close(ec);
+}
+
+void Connection::start(std::weak_ptr<void> owner) {
+  owner_ = std::move(owner);
+  lastRefill_ = std::chrono::steady_clock::now();
+  waitReadable();
+}
+
+void Connection::setRateLimit(RateLimit limit) {
+  rate_ = limit;
+  if (rate_.bytesPerSecond > 0 && rate_.burstBytes <= 0) rate_.burstBytes = rate_.bytesPerSecond;
+  tokens_ = static_cast<double>(rate_.burstBytes);
+  lastRefill_ = std::chrono::steady_clock::now();
+}
+
+void Connection::startTls(SSL_CTX* context) {
+  flush();
+  if (state_ == State::Closed) return;
+  // <proceed/> must reach the client in clear before the handshake; it is tiny, so the
+  // non-blocking flush above has sent it unless the socket buffer is full of older output.
+  if (outHead_ < out_.size()) {
+    abort("could not flush before TLS");
+    return;
+  }
+  ssl_.reset(SSL_new(context));
+  if (!ssl_ || SSL_set_fd(ssl_.get(), socket_.native_handle()) != 1) {
+    abort("TLS setup failed: " + lastOpenSslError());
+    return;
+  }
+  SSL_set_accept_state(ssl_.get());
+}
+
+void Connection::send(SharedBytes bytes) {
+  if (state_ != State::Open || !bytes || bytes->empty()) return;
+  queuedBytes_ += bytes->size();
+  out_.push_back(std::move(bytes));
+  scheduleFlush();
+}
+
+void Connection::scheduleFlush() {
+  if (flushPosted_ || writing_) return;
+  flushPosted_ = true;
+  // One flush per loop pass: every stanza queued before it goes out in one write.
+  worker_.post([this, keep = owner_.lock()] {
+    flushPosted_ = false;
+    flush();
+  });
+}
+
+void Connection::close() {
+  if (state_ != State::Open) return;
+  state_ = State::Closing;
+  flush();
+}
+
+void Connection::abort(std::string_view reason) { finishClose(reason); }
+
+void Connection::waitReadable() {
+  if (reading_ || state_ == State::Closed || paused_) return;
+  reading_ = true;
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [this, keep = owner_.lock()](const boost::system::error_code& ec) {
+                       reading_ = false;
+                       if (ec || state_ == State::Closed) return;
+                       onReadable();
+                     });
+}
+
+void Connection::waitWritable() {
+  if (writing_ || state_ == State::Closed) return;
+  writing_ = true;
+  socket_.async_wait(asio::ip::tcp::socket::wait_write,
+                     [this, keep = owner_.lock()](const boost::system::error_code& ec) {
+                       writing_ = false;
+                       if (ec || state_ == State::Closed) return;
+                       if (readWantsWrite_) {
+                         readWantsWrite_ = false;
+                         onReadable();
+                       }
+                       flush();
+                     });
+}
+
+std::size_t Connection::readAllowance() {
+  if (rate_.bytesPerSecond <= 0) return SIZE_MAX;
+  auto now = std::chrono::steady_clock::now();
+  double elapsed = std::chrono::duration<double>(now - lastRefill_).count();
+  lastRefill_ = now;
+  tokens_ = std::min(static_cast<double>(rate_.burstBytes),
+                     tokens_ + elapsed * static_cast<double>(rate_.bytesPerSecond));
+  if (tokens_ >= 1) return static_cast<std::size_t>(tokens_);
+  // Over the rate: stop reading (TCP pushes back on the sender) until enough tokens return.
+  double want = std::min(static_cast<double>(rate_.burstBytes), 1024.0) - tokens_;
+  auto wait = std::chrono::duration<double>(want / static_cast<double>(rate_.bytesPerSecond));
+  paused_ = true;
+  timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait));
+  timer_.async_wait([this, keep = owner_.lock()](const boost::system::error_code& ec) {
+    paused_ = false;
+    if (ec || state_ == State::Closed) return;
+    waitReadable();
+  });
+  return 0;
+}
+
+void Connection::onReadable() {
+  auto& buffer = worker_.readBuffer();
+  for (int i = 0; i < kReadsPerPass; ++i) {
+    if (state_ == State::Closed) return;
+    std::size_t allowance = state_ == State::Open ? readAllowance() : SIZE_MAX;
+    if (allowance == 0) return;
+    std::size_t got = 0;
+    switch (readSome(buffer.data(), std::min(buffer.size(), allowance), got)) {
+      case Io::Done:
+        tokens_ -= static_cast<double>(got);
+        // While closing, whatever the peer still sends is read and dropped.
+        if (state_ == State::Open) handler_.onData(std::string_view(buffer.data(), got));
+        break;
+      case Io::WouldBlockRead:
+        waitReadable();
+        return;
+      case Io::WouldBlockWrite:
+        readWantsWrite_ = true;
+        waitWritable();
+        return;
+      case Io::Eof:
+        finishClose("connection closed by peer");
+        return;
+      case Io::Error:
+        finishClose("read error");
+        return;
+    }
+  }
+  if (state_ != State::Closed) worker_.post([this, keep = owner_.lock()] { onReadable(); });
+}
+
+Connection::Io Connection::readSome(char* data, std::size_t size, std::size_t& got) {
+  if (ssl_) {
+    int r = SSL_read_ex(ssl_.get(), data, size, &got);
+    if (r == 1) return Io::Done;
+    int err = SSL_get_error(ssl_.get(), r);
+    if (err == SSL_ERROR_WANT_READ) return Io::WouldBlockRead;
+    if (err == SSL_ERROR_WANT_WRITE) return Io::WouldBlockWrite;
+    ERR_clear_error();
+    if (err == SSL_ERROR_ZERO_RETURN) return Io::Eof;
+    if (err == SSL_ERROR_SYSCALL && errno == 0) return Io::Eof;
+    return Io::Error;
+  }
+  for (;;) {
+    ssize_t n = ::recv(socket_.native_handle(), data, size, 0);
+    if (n > 0) {
+      got = static_cast<std::size_t>(n);
+      return Io::Done;
+    }
+    if (n == 0) return Io::Eof;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Io::WouldBlockRead;
+    return Io::Error;
+  }
+}
+
+Connection::Io Connection::writePlain(std::size_t& written) {
+  iovec iov[kMaxIov];
+  std::size_t count = 0;
+  for (std::size_t i = outHead_; i < out_.size() && count < kMaxIov; ++i, ++count) {
+    std::size_t skip = i == outHead_ ? outOffset_ : 0;
+    iov[count].iov_base = const_cast<char*>(out_[i]->data() + skip);
+    iov[count].iov_len = out_[i]->size() - skip;
+  }
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = count;
+  for (;;) {
+    ssize_t n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+    if (n >= 0) {
+      written = static_cast<std::size_t>(n);
+      return Io::Done;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Io::WouldBlockWrite;
+    return Io::Error;
+  }
+}
+
+Connection::Io Connection::writeTls(std::size_t& written) {
+  // Small stanzas are gathered into one TLS record; a repeated SSL_write rebuilds the same
+  // bytes (output only grows at the back) and uses the length of the first attempt.
+  const std::string& front = *out_[outHead_];
+  std::size_t frontLeft = front.size() - outOffset_;
+  const char* data = nullptr;
+  std::size_t length = 0;
+  if (frontLeft >= kTlsRecord || outHead_ + 1 == out_.size()) {
+    data = front.data() + outOffset_;
+    length = std::min(frontLeft, kTlsRecord);
+  } else {
+    std::string& scratch = worker_.writeScratch();
+    scratch.clear();
+    for (std::size_t i = outHead_; i < out_.size() && scratch.size() < kTlsRecord; ++i) {
+      std::string_view piece(*out_[i]);
+      if (i == outHead_) piece.remove_prefix(outOffset_);
+      scratch.append(piece.substr(0, kTlsRecord - scratch.size()));
+    }
+    data = scratch.data();
+    length = scratch.size();
+  }
+  if (tlsRetryLength_ != 0) length = std::min(length, tlsRetryLength_);
+  int r = SSL_write_ex(ssl_.get(), data, length, &written);
+  if (r == 1) {
+    tlsRetryLength_ = 0;
+    return Io::Done;
+  }
+  int err = SSL_get_error(ssl_.get(), r);
+  if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+    tlsRetryLength_ = length;
+    return err == SSL_ERROR_WANT_WRITE ? Io::WouldBlockWrite : Io::WouldBlockRead;
+  }
+  ERR_clear_error();
+  return Io::Error;
+}
+
+void Connection::consumeOutput(std::size_t written) {
+  queuedBytes_ -= written;
+  while (written > 0 && outHead_ < out_.size()) {
+    std::size_t left = out_[outHead_]->size() - outOffset_;
+    if (written < left) {
+      outOffset_ += written;
+      return;
+    }
+    written -= left;
+    out_[outHead_].reset();
+    ++outHead_;
+    outOffset_ = 0;
+  }
+}
+
+void Connection::flush() {
+  if (state_ == State::Closed) return;
+  while (outHead_ < out_.size()) {
+    std::size_t written = 0;
+    Io r = ssl_ ? writeTls(written) : writePlain(written);
+    if (r == Io::Done) {
+      consumeOutput(written);
+      continue;
+    }
+    if (r == Io::WouldBlockWrite) {
+      waitWritable();
+      return;
+    }
+    if (r == Io::WouldBlockRead) {
+      waitReadable();
+      return;
+    }
+    finishClose("write error");
+    return;
+  }
+  out_.clear();
+  if (out_.capacity() > 64) out_.shrink_to_fit();  // an idle connection keeps no big queue
+  outHead_ = 0;
+  outOffset_ = 0;
+  if (state_ == State::Closing && !shutdownSent_) {
+    shutdownSent_ = true;
+    // Everything is sent: say goodbye and let the peer close; drop it after a grace period.
+    if (ssl_) {
+      SSL_shutdown(ssl_.get());
+      ERR_clear_error();
+    }
+    ::shutdown(socket_.native_handle(), SHUT_WR);
+    paused_ = false;
+    timer_.expires_after(kCloseGrace);
+    timer_.async_wait([this, keep = owner_.lock()](const boost::system::error_code& ec) {
+      if (!ec) finishClose("closed");
+    });
+    waitReadable();
+  }
+}
+
+void Connection::finishClose(std::string_view reason) {
+  if (state_ == State::Closed) return;
+  state_ = State::Closed;
+  boost::system::error_code ec;
+  timer_.cancel();
+  socket_.close(ec);
+  ssl_.reset();
+  out_.clear();
+  out_.shrink_to_fit();
+  outHead_ = outOffset_ = 0;
+  queuedBytes_ = 0;
+  handler_.onClosed(reason);
+}
+
+}  // namespace telex::net

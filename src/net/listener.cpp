@@ -1,0 +1,78 @@
+// Accept loop and hand-off of accepted sockets to workers.
+#include "net/listener.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+namespace telex::net {
+
+Expected<std::unique_ptr<Listener>, std::string> Listener::open(WorkerPool& pool,
+                                                                const std::string& address,
+                                                                std::uint16_t port,
+                                                                AcceptFn onAccept) {
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(address, ec);
+  if (ec) return unexpected("invalid listen address \"" + address + "\"");
+  asio::ip::tcp::endpoint endpoint(ip, port);
+  asio::ip::tcp::acceptor acceptor(pool.at(0).context());
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return unexpected("cannot listen on " + address + ":" + std::to_string(port) + ": " +
+                      ec.message());
+  }
+  std::uint16_t bound = acceptor.local_endpoint(ec).port();
+  return std::unique_ptr<Listener>(
+      new Listener(pool, std::move(acceptor), address, bound, std::move(onAccept)));
+}
+
+Listener::Listener(WorkerPool& pool, asio::ip::tcp::acceptor acceptor, std::string address,
+                   std::uint16_t port, AcceptFn onAccept)
+    : pool_(pool),
+      acceptor_(std::move(acceptor)),
+      address_(std::move(address)),
+      port_(port),
+      onAccept_(std::move(onAccept)) {}
+
+void Listener::start() {
+  pool_.at(0).post([this] { acceptNext(); });
+}
+
+void Listener::stop() {
+  pool_.at(0).post([this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+  });
+}
+
+void Listener::acceptNext() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec,
+                                asio::ip::tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      // EMFILE and friends: keep the listener alive; the next accept may succeed.
+      spdlog::warn("accept on {}:{} failed: {}", address_, port_, ec.message());
+    } else {
+      Worker& target = pool_.next();
+      boost::system::error_code endpointError;
+      auto protocol = socket.local_endpoint(endpointError).protocol();
+      int fd = socket.release();
+      target.post([this, fd, protocol, &target] {
+        boost::system::error_code assignError;
+        asio::ip::tcp::socket owned(target.context());
+        owned.assign(protocol, fd, assignError);
+        if (assignError) {
+          ::close(fd);
+          return;
+        }
+        onAccept_(std::move(owned), target);
+      });
+    }
+    acceptNext();
+  });
+}
+
+}  // namespace telex::net

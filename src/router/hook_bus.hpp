@@ -1,0 +1,72 @@
+// The HookBus: named events with prioritized handlers, fired in "first decision" or "run all"
+// mode. Registration happens at startup; afterwards workers read it without locks.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jid/jid.hpp"
+#include "xml/element.hpp"
+
+namespace telex::router {
+
+class Session;
+class StanzaRouter;
+
+enum class HookResult { Pass, Handled };
+
+// A stanza on its way through the router. `from` is already stamped by the server.
+struct StanzaEvent {
+  xml::Element& stanza;
+  const Jid& from;
+  const Jid& to;
+  Session* origin;  // the client session it came from; null when the server made it
+  StanzaRouter& router;
+};
+
+// A session that bound a resource, or that ended.
+struct SessionEvent {
+  Session& session;
+  StanzaRouter& router;
+};
+
+template <class Event>
+class HookList {
+ public:
+  using Handler = std::function<HookResult(Event&)>;
+  struct Entry {
+    int priority;
+    std::string owner;  // the module that registered it, for logs
+    Handler handler;
+  };
+
+  void add(int priority, std::string owner, Handler handler);
+  // Highest priority first; stops at the first handler that returns Handled.
+  HookResult fireFirst(Event& event) const;
+  // Runs every handler, highest priority first.
+  void fireAll(Event& event) const;
+  bool empty() const { return entries_.empty(); }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+class HookBus {
+ public:
+  // Stanza events are named like Prosody's: "iq-get/host/urn:xmpp:ping", "message/bare",
+  // "presence/full", "presence/broadcast" (a client's presence without a 'to').
+  void onStanza(std::string_view event, int priority, std::string owner,
+                HookList<StanzaEvent>::Handler handler);
+  const HookList<StanzaEvent>* stanzaHooks(std::string_view event) const;
+
+  HookList<SessionEvent> sessionBound;
+  HookList<SessionEvent> sessionClosed;
+
+ private:
+  std::map<std::string, HookList<StanzaEvent>, std::less<>> stanza_;
+};
+
+}  // namespace telex::router

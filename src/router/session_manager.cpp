@@ -1,0 +1,103 @@
+// Session registry: bind, replace on conflict, resource limits, lookups.
+#include "router/session_manager.hpp"
+
+#include <algorithm>
+
+namespace telex::router {
+
+SessionManager::BindResult SessionManager::bind(const std::shared_ptr<Session>& session,
+                                                std::shared_ptr<Session>& replaced) {
+  const Jid& jid = session->jid();
+  std::unique_lock lock(mutex_);
+  Account& account = accounts_[jid.bareString()];
+  for (auto& info : account.resources) {
+    if (info.jid.resource() == jid.resource()) {
+      replaced = std::move(info.session);
+      info = SessionInfo{session, jid, 0, false};
+      return BindResult::Replaced;
+    }
+  }
+  if (account.resources.size() >= maxResources_) {
+    if (account.resources.empty()) accounts_.erase(jid.bareString());
+    return BindResult::TooManyResources;
+  }
+  account.resources.push_back(SessionInfo{session, jid, 0, false});
+  ++sessions_;
+  return BindResult::Bound;
+}
+
+void SessionManager::unbind(const Session& session) {
+  const Jid& jid = session.jid();
+  std::unique_lock lock(mutex_);
+  auto it = accounts_.find(jid.bareString());
+  if (it == accounts_.end()) return;
+  auto& resources = it->second.resources;
+  auto r = std::find_if(resources.begin(), resources.end(),
+                        [&](const SessionInfo& i) { return i.session.get() == &session; });
+  if (r == resources.end()) return;
+  resources.erase(r);
+  --sessions_;
+  if (resources.empty()) accounts_.erase(it);
+}
+
+void SessionManager::setPresence(const Session& session, bool available, int priority) {
+  std::unique_lock lock(mutex_);
+  auto it = accounts_.find(session.jid().bareString());
+  if (it == accounts_.end()) return;
+  for (auto& info : it->second.resources) {
+    if (info.session.get() == &session) {
+      info.available = available;
+      info.priority = priority;
+    }
+  }
+}
+
+std::shared_ptr<Session> SessionManager::find(const Jid& fullJid) const {
+  std::shared_lock lock(mutex_);
+  auto it = accounts_.find(fullJid.bareString());
+  if (it == accounts_.end()) return nullptr;
+  for (const auto& info : it->second.resources) {
+    if (info.jid.resource() == fullJid.resource()) return info.session;
+  }
+  return nullptr;
+}
+
+std::vector<SessionInfo> SessionManager::resourcesOf(const Jid& bareJid) const {
+  std::shared_lock lock(mutex_);
+  auto it = accounts_.find(bareJid.bareString());
+  if (it == accounts_.end()) return {};
+  return it->second.resources;
+}
+
+std::size_t SessionManager::resourceCount(const Jid& bareJid) const {
+  std::shared_lock lock(mutex_);
+  auto it = accounts_.find(bareJid.bareString());
+  return it == accounts_.end() ? 0 : it->second.resources.size();
+}
+
+std::size_t SessionManager::sessionCount() const {
+  std::shared_lock lock(mutex_);
+  return sessions_;
+}
+
+std::vector<SessionInfo> SessionManager::all() const {
+  std::shared_lock lock(mutex_);
+  std::vector<SessionInfo> out;
+  out.reserve(sessions_);
+  for (const auto& [bare, account] : accounts_) {
+    out.insert(out.end(), account.resources.begin(), account.resources.end());
+  }
+  return out;
+}
+
+void SessionManager::deliverTo(const std::shared_ptr<Session>& session,
+                               const net::SharedBytes& stanza) {
+  net::Worker& worker = session->worker();
+  if (worker.isCurrentThread()) {
+    session->deliver(stanza);
+  } else {
+    worker.post([session, stanza] { session->deliver(stanza); });
+  }
+}
+
+}  // namespace telex::router

@@ -1,0 +1,60 @@
+// Who is signed in and from where: bound sessions by full JID, shared by all workers.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "jid/jid.hpp"
+#include "router/session.hpp"
+
+namespace telex::router {
+
+struct SessionInfo {
+  std::shared_ptr<Session> session;
+  Jid jid;
+  int priority = 0;
+  bool available = false;  // has sent initial presence and not gone unavailable
+};
+
+// The registry of bound sessions. Lookups copy out shared pointers under a shared lock; no lock
+// is ever held while a session does I/O (delivery is a post to the session's worker).
+class SessionManager {
+ public:
+  explicit SessionManager(std::size_t maxResourcesPerAccount) : maxResources_(maxResourcesPerAccount) {}
+
+  enum class BindResult { Bound, Replaced, TooManyResources };
+  // Registers `session` under its full JID. A session already bound to that JID is returned in
+  // `replaced` (the caller closes it with <conflict/>).
+  BindResult bind(const std::shared_ptr<Session>& session, std::shared_ptr<Session>& replaced);
+  // Removes the session if it is still the one bound to its JID.
+  void unbind(const Session& session);
+
+  void setPresence(const Session& session, bool available, int priority);
+
+  std::shared_ptr<Session> find(const Jid& fullJid) const;
+  std::vector<SessionInfo> resourcesOf(const Jid& bareJid) const;
+  std::size_t resourceCount(const Jid& bareJid) const;
+  std::size_t sessionCount() const;
+  std::vector<SessionInfo> all() const;
+
+  // Posts `stanza` to the session on its own worker (directly when already there).
+  static void deliverTo(const std::shared_ptr<Session>& session, const net::SharedBytes& stanza);
+
+ private:
+  struct Account {
+    std::vector<SessionInfo> resources;
+  };
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, Account> accounts_;  // by bare JID string
+  std::size_t sessions_ = 0;
+  std::size_t maxResources_;
+};
+
+}  // namespace telex::router

@@ -1,0 +1,195 @@
+// Server wiring and lifecycle.
+#include "server/server.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <fstream>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "net/tls_context.hpp"
+#include "storage/storage_factory.hpp"
+#include "util/crypto.hpp"
+
+namespace telex::server {
+
+Server::Server(const config::Config& config)
+    : config_(config), sessions_(static_cast<std::size_t>(config.c2s.maxResources)) {}
+
+Server::~Server() { stop(); }
+
+Expected<std::unique_ptr<Server>, std::string> Server::create(const config::Config& config) {
+  std::unique_ptr<Server> server(new Server(config));
+  auto ok = server->init();
+  if (!ok) return unexpected(ok.error());
+  return server;
+}
+
+namespace {
+
+Expected<bool, std::string> checkDataDir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return unexpected("data folder " + dir.string() + " cannot be created: " + ec.message());
+  auto probe = dir / ".telexd-write-test";
+  {
+    std::ofstream out(probe);
+    if (!out || !(out << "ok") || !out.flush()) {
+      return unexpected("data folder " + dir.string() + " is not writable");
+    }
+  }
+  std::filesystem::remove(probe, ec);
+  return true;
+}
+
+}  // namespace
+
+Expected<bool, std::string> Server::init() {
+  info_.version = TELEX_VERSION;
+  info_.started = std::chrono::steady_clock::now();
+
+  if (auto ok = checkDataDir(config_.dataDirPath()); !ok) return ok;
+  try {
+    storage_ = storage::openStorage(config_.storage.driver, config_.dataDirPath());
+  } catch (const std::exception& e) {
+    return unexpected(std::string("cannot open storage: ") + e.what());
+  }
+  pool_ = std::make_unique<storage::StoragePool>(2);
+  accounts_ = std::make_unique<auth::AccountStore>(*storage_, static_cast<std::uint32_t>(config_.auth.scramIterations));
+  throttle_ = std::make_unique<auth::AuthThrottle>(static_cast<std::size_t>(config_.auth.failureLimit),
+                                                   std::chrono::seconds(config_.auth.failureWindow),
+                                                   std::chrono::seconds(config_.auth.failureDelay));
+
+  auto generated = net::ensureSelfSignedCertificate(config_.certificatePath(), config_.keyPath(),
+                                                    config_.server.domain);
+  if (!generated) return unexpected("certificate: " + generated.error());
+  if (*generated) {
+    spdlog::warn("generated a self-signed certificate for {} in {}; clients will have to trust it "
+                 "explicitly", config_.server.domain, config_.certificatePath().string());
+  }
+  auto tls = net::makeServerTlsContext(config_.certificatePath(), config_.keyPath());
+  if (!tls) return unexpected(tls.error());
+  tls_ = std::move(*tls);
+
+  router_ = std::make_unique<router::StanzaRouter>(config_.server.domain, sessions_, hooks_);
+
+  // Modules: advertise features first, then let each register its hooks.
+  std::vector<const modules::ModuleSpec*> enabled;
+  for (const auto& spec : modules::allModules()) {
+    bool off = std::find(config_.modules.disabled.begin(), config_.modules.disabled.end(), spec.name) !=
+               config_.modules.disabled.end();
+    if (!off) enabled.push_back(&spec);
+  }
+  for (const auto& name : config_.modules.disabled) {
+    bool known = std::any_of(modules::allModules().begin(), modules::allModules().end(),
+                             [&](const auto& s) { return s.name == name; });
+    if (!known) return unexpected("modules.disabled: unknown module \"" + name + "\"");
+  }
+  for (const auto* spec : enabled) {
+    for (auto f : spec->features) disco_.features.emplace_back(f);
+    for (const auto& id : spec->identities) disco_.identities.push_back(id);
+  }
+  std::sort(disco_.features.begin(), disco_.features.end());
+  disco_.features.erase(std::unique(disco_.features.begin(), disco_.features.end()), disco_.features.end());
+  for (const auto* spec : enabled) {
+    // Modules keep a reference to their context for the server's lifetime.
+    moduleContexts_.push_back(std::make_unique<modules::ModuleContext>(spec->name, *router_, config_, info_,
+                                                                       disco_, *storage_, *pool_));
+    spec->setup(*moduleContexts_.back());
+  }
+
+  c2s_ = std::make_unique<stream::C2sContext>(stream::C2sContext{
+      config_, tls_.get(), *router_, *accounts_, *pool_, *throttle_, util::randomBytes(32)});
+
+  std::size_t workerCount = config_.server.workers > 0
+                                ? static_cast<std::size_t>(config_.server.workers)
+                                : std::max(1u, std::thread::hardware_concurrency());
+  workers_ = std::make_unique<net::WorkerPool>(workerCount);
+  live_.resize(workerCount);
+
+  if (!config_.c2s.requireTls) {
+    spdlog::warn("c2s.require_tls is off: passwords may cross the network unencrypted. Use this "
+                 "only for loopback benchmarks.");
+  }
+  struct PortSpec {
+    std::int64_t port;
+    bool directTls;
+  };
+  for (const auto& address : config_.c2s.interfaces) {
+    for (PortSpec p : {PortSpec{config_.c2s.port, false}, PortSpec{config_.c2s.tlsPort, true}}) {
+      if (p.port == 0) continue;
+      auto listener = net::Listener::open(
+          *workers_, address, static_cast<std::uint16_t>(p.port),
+          [this, direct = p.directTls](boost::asio::ip::tcp::socket socket, net::Worker& worker) {
+            accept(std::move(socket), worker, direct);
+          });
+      if (!listener) return unexpected(listener.error());
+      listeners_.push_back(std::move(*listener));
+    }
+  }
+  return true;
+}
+
+void Server::accept(boost::asio::ip::tcp::socket socket, net::Worker& worker, bool directTls) {
+  auto session = std::make_shared<stream::C2sSession>(*c2s_, std::move(socket), worker, directTls);
+  auto& live = live_[worker.index()];
+  live.emplace(session.get(), session);
+  ++liveCount_;
+  session->setOnEnded([this, &live](stream::C2sSession& s) {
+    if (live.erase(&s) > 0) --liveCount_;
+  });
+  session->start();
+}
+
+void Server::start() {
+  if (started_) return;
+  started_ = true;
+  workers_->start();
+  for (auto& l : listeners_) {
+    l->start();
+    spdlog::info("listening on {}:{} ({})", l->address(), l->port(),
+                 l->port() == config_.c2s.tlsPort ? "direct TLS, XEP-0368" : "STARTTLS");
+  }
+}
+
+void Server::closeAllStreams() {
+  for (std::size_t i = 0; i < workers_->size(); ++i) {
+    workers_->at(i).post([this, i] {
+      // Copy first: closing a stream may end it and erase it from the map.
+      std::vector<std::shared_ptr<stream::C2sSession>> open;
+      for (auto& [ptr, weak] : live_[i]) {
+        if (auto s = weak.lock()) open.push_back(std::move(s));
+      }
+      for (auto& s : open) s->closeWithError(stream::StreamErrorCondition::SystemShutdown, "server is stopping");
+    });
+  }
+}
+
+void Server::stop() {
+  if (!started_) return;
+  started_ = false;
+  for (auto& l : listeners_) l->stop();
+  closeAllStreams();
+  // Give the goodbyes a moment to reach the clients before the loops stop.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (liveCount_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  pool_->stop();
+  for (std::size_t i = 0; i < workers_->size(); ++i) workers_->at(i).context().stop();
+  workers_->stop();
+  workers_->join();
+}
+
+void Server::run() {
+  boost::asio::io_context signals;
+  boost::asio::signal_set set(signals, SIGINT, SIGTERM);
+  set.async_wait([](const boost::system::error_code&, int signal) {
+    spdlog::info("received signal {}, shutting down", signal);
+  });
+  start();
+  signals.run();
+  stop();
+  spdlog::info("stopped");
+}
+
+}  // namespace telex::server

@@ -1,0 +1,470 @@
+// The client stream state machine: negotiation (STARTTLS, SASL, bind) and hand-off to the router.
+#include "stream/c2s_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "router/stanza_error.hpp"
+#include "sasl/plain.hpp"
+#include "util/base64.hpp"
+#include "util/crypto.hpp"
+
+namespace telex::stream {
+namespace {
+
+constexpr std::string_view kStreamsNs = "http://etherx.jabber.org/streams";
+constexpr std::string_view kStreamErrorNs = "urn:ietf:params:xml:ns:xmpp-streams";
+constexpr std::string_view kTlsNs = "urn:ietf:params:xml:ns:xmpp-tls";
+constexpr std::string_view kSaslNs = "urn:ietf:params:xml:ns:xmpp-sasl";
+constexpr std::string_view kBindNs = "urn:ietf:params:xml:ns:xmpp-bind";
+constexpr std::string_view kSessionNs = "urn:ietf:params:xml:ns:xmpp-session";
+constexpr std::string_view kClientNs = "jabber:client";
+constexpr int kMaxSaslAttempts = 5;
+
+std::string hexId(std::size_t bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string raw = util::randomBytes(bytes);
+  std::string out;
+  for (unsigned char c : raw) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+ParserLimits limitsFor(const config::Config& config, bool authenticated) {
+  return ParserLimits{static_cast<std::size_t>(authenticated ? config.c2s.maxStanzaBytes
+                                                             : config.c2s.maxStanzaBytesUnauthenticated),
+                      static_cast<std::size_t>(config.c2s.maxDepth)};
+}
+
+}  // namespace
+
+C2sSession::C2sSession(C2sContext& context, boost::asio::ip::tcp::socket socket, net::Worker& worker,
+                       bool directTls)
+    : ctx_(context),
+      connection_(std::move(socket), worker, *this),
+      parser_(*this, limitsFor(context.config, false)),
+      authTimer_(worker.context()) {
+  if (directTls) connection_.startTls(ctx_.tls);
+}
+
+C2sSession::~C2sSession() = default;
+
+void C2sSession::start() {
+  connection_.setRateLimit({ctx_.config.c2s.rateBytesPerSecond, ctx_.config.c2s.rateBurstBytes});
+  connection_.start(weak_from_this());
+  armAuthTimer();
+}
+
+void C2sSession::armAuthTimer() {
+  authTimer_.expires_after(std::chrono::seconds(ctx_.config.c2s.authTimeout));
+  authTimer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->bound_) return;
+    self->closeWithError(StreamErrorCondition::ConnectionTimeout,
+                         "authentication and resource binding took too long");
+  });
+}
+
+void C2sSession::onData(std::string_view bytes) {
+  while (!bytes.empty() && phase_ != Phase::Closed) {
+    feeding_ = true;
+    std::size_t used = parser_.feed(bytes);
+    feeding_ = false;
+    bytes.remove_prefix(std::min(used, bytes.size()));
+    if (!restartPending_) break;
+    // STARTTLS or SASL success: a new stream starts right after the element that asked for it.
+    restartPending_ = false;
+    parser_.reset();
+    phase_ = Phase::Header;
+    if (connection_.isTls() && !authenticated_) break;  // bytes after <starttls/> were never valid
+  }
+}
+
+void C2sSession::sendElement(const xml::Element& element) {
+  connection_.send(xml::serialize(element, kClientNs));
+}
+
+void C2sSession::sendHeader(const std::string& to) {
+  std::string header = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                       "xmlns:stream='http://etherx.jabber.org/streams' id='" + hexId(12) +
+                       "' from='" + xml::escapeAttribute(ctx_.router.domain()) + "'";
+  if (!to.empty()) header += " to='" + xml::escapeAttribute(to) + "'";
+  header += " version='1.0' xml:lang='en'>";
+  connection_.send(std::move(header));
+  headerSent_ = true;
+}
+
+void C2sSession::onStreamOpen(const xml::Element& header, std::string_view contentNamespace) {
+  std::string to;
+  if (auto from = header.attr("from")) {
+    if (auto jid = Jid::parse(*from)) to = jid->full();
+  }
+  sendHeader(to);
+  if (contentNamespace != kClientNs) {
+    closeWithError(StreamErrorCondition::InvalidNamespace, "this port serves jabber:client streams");
+    return;
+  }
+  std::string_view version = header.attrOr("version", "");
+  if (version.empty() || version.front() < '1' || version.find('.') == std::string_view::npos) {
+    closeWithError(StreamErrorCondition::UnsupportedVersion, "XMPP version 1.0 is required");
+    return;
+  }
+  auto domain = Jid::parse(header.attrOr("to", ""));
+  if (!domain || !domain->isDomainOnly() || domain->domain() != ctx_.router.domain()) {
+    closeWithError(StreamErrorCondition::HostUnknown, "this server hosts " + ctx_.router.domain());
+    return;
+  }
+  phase_ = authenticated_ ? Phase::Bind : Phase::Features;
+  sendFeatures();
+}
+
+void C2sSession::sendFeatures() {
+  xml::Element features("features", std::string(kStreamsNs));
+  if (!authenticated_) {
+    bool tls = connection_.isTls();
+    if (!tls) {
+      auto& starttls = features.addChild(xml::Element("starttls", std::string(kTlsNs)));
+      if (ctx_.config.c2s.requireTls) starttls.addChild(xml::Element("required", std::string(kTlsNs)));
+    }
+    if (tls || !ctx_.config.c2s.requireTls) {
+      auto& mechanisms = features.addChild(xml::Element("mechanisms", std::string(kSaslNs)));
+      for (std::string_view m : {"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"}) {
+        mechanisms.addChild(xml::Element("mechanism", std::string(kSaslNs))).addText(m);
+      }
+    }
+  } else {
+    features.addChild(xml::Element("bind", std::string(kBindNs)));
+    features.addChild(xml::Element("session", std::string(kSessionNs)))
+        .addChild(xml::Element("optional", std::string(kSessionNs)));
+  }
+  // The features element is in the stream namespace, written with the stream: prefix.
+  std::string out = "<stream:features>";
+  for (const auto& child : features.children()) xml::serializeTo(out, child, kClientNs);
+  out += "</stream:features>";
+  connection_.send(std::move(out));
+}
+
+void C2sSession::onStanza(xml::Element stanza) {
+  if (phase_ == Phase::Closed) return;
+  const std::string& ns = stanza.xmlns();
+  if (phase_ == Phase::Bound) {
+    handleBound(std::move(stanza));
+    return;
+  }
+  if (!authenticated_) {
+    if (ns == kTlsNs && stanza.name() == "starttls") return handleStartTls(stanza);
+    if (ns == kSaslNs && stanza.name() == "auth") return handleAuth(stanza);
+    if (ns == kSaslNs && (stanza.name() == "response" || stanza.name() == "abort")) {
+      return handleSaslResponse(stanza);
+    }
+    closeWithError(StreamErrorCondition::NotAuthorized, "authenticate first");
+    return;
+  }
+  if (ns == kClientNs && stanza.name() == "iq" && stanza.child("bind", kBindNs)) return handleBind(stanza);
+  if (ns == kClientNs && stanza.name() == "iq" && stanza.child("session", kSessionNs)) {
+    sendElement(router::makeIqResult(stanza));
+    return;
+  }
+  closeWithError(StreamErrorCondition::NotAuthorized, "bind a resource first");
+}
+
+void C2sSession::handleStartTls(const xml::Element&) {
+  if (connection_.isTls()) {
+    connection_.send(std::string("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:stream>"));
+    phase_ = Phase::Closed;
+    connection_.close();
+    return;
+  }
+  connection_.send(std::string("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"));
+  parser_.requestRestart();
+  restartPending_ = true;
+  connection_.startTls(ctx_.tls);
+}
+
+void C2sSession::handleAuth(const xml::Element& stanza) {
+  if (!connection_.isTls() && ctx_.config.c2s.requireTls) {
+    saslFailure("encryption-required", "use STARTTLS first", false);
+    return;
+  }
+  scram_.reset();
+  phase_ = Phase::Sasl;
+  std::string mechanism(stanza.attrOr("mechanism", ""));
+  std::string initial = stanza.textContent();
+  auto delay = ctx_.throttle.delayFor(connection_.remoteAddress());
+  if (delay.count() == 0) {
+    startAuth(std::move(mechanism), std::move(initial));
+    return;
+  }
+  // Too many recent failures from this address: answer, but only after a pause.
+  delayTimer_ = std::make_unique<boost::asio::steady_timer>(worker().context(), delay);
+  delayTimer_->async_wait([weak = weak_from_this(), mechanism = std::move(mechanism),
+                           initial = std::move(initial)](const boost::system::error_code& ec) mutable {
+    auto self = weak.lock();
+    if (ec || !self || self->phase_ != Phase::Sasl) return;
+    self->delayTimer_.reset();
+    self->startAuth(std::move(mechanism), std::move(initial));
+  });
+}
+
+void C2sSession::startAuth(std::string mechanism, std::string initial) {
+  std::optional<std::string> decoded =
+      initial == "=" ? std::optional<std::string>(std::string()) : util::base64Decode(initial);
+  if (!decoded) {
+    saslFailure("incorrect-encoding");
+    return;
+  }
+  std::string domain = ctx_.router.domain();
+  auto authzidOk = [&domain](std::string_view authzid, std::string_view username) {
+    if (authzid.empty()) return true;
+    auto jid = Jid::parse(authzid);
+    return jid && jid->isBare() && jid->domain() == domain && jid->local() == username;
+  };
+
+  if (mechanism == "SCRAM-SHA-256" || mechanism == "SCRAM-SHA-1") {
+    auto algo = mechanism == "SCRAM-SHA-256" ? sasl::HashAlgo::Sha256 : sasl::HashAlgo::Sha1;
+    scram_ = std::make_unique<sasl::ScramServer>(algo);
+    auto first = scram_->receiveClientFirst(*decoded);
+    if (!first) {
+      saslFailure(first.error().condition, first.error().text);
+      return;
+    }
+    auto username = nodeprep(first->username);
+    if (username && !authzidOk(first->authzid, *username)) {
+      saslFailure("invalid-authzid");
+      return;
+    }
+    std::string user = username.value_or(first->username);
+    ctx_.pool.run(
+        worker(),
+        [&accounts = ctx_.accounts, user, valid = username.has_value()] {
+          return valid ? accounts.credentials(user) : std::nullopt;
+        },
+        [weak = weak_from_this(), user, algo](auto result) {
+          auto self = weak.lock();
+          if (!self || self->phase_ != Phase::Sasl || !self->scram_) return;
+          if (!result) {
+            spdlog::error("account lookup failed: {}", result.error());
+            self->saslFailure("temporary-auth-failure", {}, false);
+            return;
+          }
+          std::optional<sasl::ScramCredentials> creds;
+          if (*result) {
+            for (const auto& c : **result) {
+              if (c.algo == algo) creds = c;
+            }
+          }
+          self->scramUserKnown_ = creds.has_value();
+          if (!creds) {
+            creds = sasl::ScramServer::decoyCredentials(
+                algo, user, self->ctx_.decoySecret,
+                static_cast<std::uint32_t>(self->ctx_.config.auth.scramIterations));
+          }
+          self->username_ = user;
+          std::string challenge = util::base64Encode(self->scram_->serverFirst(*creds));
+          self->connection_.send("<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + challenge +
+                                 "</challenge>");
+        });
+    return;
+  }
+  if (mechanism == "PLAIN") {
+    auto plain = sasl::parsePlain(*decoded);
+    if (!plain) {
+      saslFailure("malformed-request");
+      return;
+    }
+    auto username = nodeprep(plain->authcid);
+    if (!username) {
+      saslFailure("not-authorized");
+      return;
+    }
+    if (!authzidOk(plain->authzid, *username)) {
+      saslFailure("invalid-authzid");
+      return;
+    }
+    // Hashing the password is slow by design: it runs on the storage pool.
+    ctx_.pool.run(
+        worker(),
+        [&accounts = ctx_.accounts, user = *username, password = std::move(plain->password)] {
+          return accounts.checkPassword(user, password);
+        },
+        [weak = weak_from_this(), user = *username](auto result) {
+          auto self = weak.lock();
+          if (!self || self->phase_ != Phase::Sasl) return;
+          if (!result) {
+            spdlog::error("password check failed: {}", result.error());
+            self->saslFailure("temporary-auth-failure", {}, false);
+          } else if (*result) {
+            self->saslSuccess(user, {});
+          } else {
+            self->saslFailure("not-authorized");
+          }
+        });
+    return;
+  }
+  saslFailure("invalid-mechanism", {}, false);
+}
+
+void C2sSession::handleSaslResponse(const xml::Element& stanza) {
+  if (stanza.name() == "abort") {
+    saslFailure("aborted", {}, false);
+    return;
+  }
+  if (phase_ != Phase::Sasl || !scram_) {
+    saslFailure("malformed-request", "no authentication in progress", false);
+    return;
+  }
+  auto decoded = util::base64Decode(stanza.textContent());
+  if (!decoded) {
+    saslFailure("incorrect-encoding");
+    return;
+  }
+  auto final = scram_->receiveClientFinal(*decoded);
+  if (!final || !scramUserKnown_) {
+    saslFailure(final ? "not-authorized" : final.error().condition);
+    return;
+  }
+  saslSuccess(username_, *final);
+}
+
+void C2sSession::saslFailure(std::string_view condition, std::string_view text, bool countsAsFailure) {
+  scram_.reset();
+  phase_ = Phase::Features;
+  std::string out = "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><" + std::string(condition) + "/>";
+  if (!text.empty()) out += "<text>" + xml::escapeText(text) + "</text>";
+  out += "</failure>";
+  connection_.send(std::move(out));
+  if (!countsAsFailure) return;
+  ctx_.throttle.recordFailure(connection_.remoteAddress());
+  if (++saslAttempts_ >= kMaxSaslAttempts) {
+    closeWithError(StreamErrorCondition::PolicyViolation, "too many failed authentication attempts");
+  }
+}
+
+void C2sSession::saslSuccess(std::string username, std::string additionalData) {
+  scram_.reset();
+  authenticated_ = true;
+  username_ = std::move(username);
+  std::string out = "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'";
+  if (additionalData.empty()) {
+    out += "/>";
+  } else {
+    out += ">" + util::base64Encode(additionalData) + "</success>";
+  }
+  connection_.send(std::move(out));
+  parser_.setLimits(limitsFor(ctx_.config, true));
+  if (feeding_) {
+    parser_.requestRestart();
+    restartPending_ = true;
+  } else {
+    parser_.reset();
+    phase_ = Phase::Header;
+  }
+}
+
+void C2sSession::handleBind(const xml::Element& iq) {
+  if (iq.attrOr("type", "") != "set") {
+    sendElement(router::makeErrorReply(iq, router::StanzaError::badRequest()));
+    return;
+  }
+  const xml::Element* bind = iq.child("bind", kBindNs);
+  std::string requested = bind->childText("resource", kBindNs);
+  std::optional<std::string> resource =
+      requested.empty() ? std::optional<std::string>("telex-" + hexId(6)) : resourceprep(requested);
+  std::optional<Jid> jid;
+  if (resource) jid = Jid::make(username_, ctx_.router.domain(), *resource);
+  if (!jid) {
+    sendElement(router::makeErrorReply(iq, router::StanzaError::badRequest("invalid resource")));
+    return;
+  }
+  jid_ = *jid;
+  std::shared_ptr<router::Session> replaced;
+  auto result = ctx_.router.sessions().bind(shared_from_this(), replaced);
+  if (result == router::SessionManager::BindResult::TooManyResources) {
+    jid_ = Jid();
+    sendElement(router::makeErrorReply(
+        iq, router::StanzaError::resourceConstraint("too many resources signed in for this account")));
+    return;
+  }
+  if (replaced) {
+    // The newer login wins the resource (RFC 6120 §7.7.2.2).
+    auto old = replaced;
+    old->worker().post([old] {
+      old->closeWithError(StreamErrorCondition::Conflict, "replaced by a new connection");
+    });
+  }
+  bound_ = true;
+  phase_ = Phase::Bound;
+  authTimer_.cancel();
+  xml::Element reply = router::makeIqResult(iq);
+  reply.removeAttr("from");
+  reply.addChild(xml::Element("bind", std::string(kBindNs)))
+      .addChild(xml::Element("jid", std::string(kBindNs)))
+      .addText(jid_.full());
+  sendElement(reply);
+  spdlog::debug("{} bound from {}", jid_.full(), connection_.remoteAddress());
+  ctx_.router.sessionBound(*this);
+}
+
+void C2sSession::handleBound(xml::Element stanza) {
+  const std::string& name = stanza.name();
+  if (stanza.xmlns() != kClientNs || (name != "message" && name != "presence" && name != "iq")) {
+    closeWithError(StreamErrorCondition::UnsupportedStanzaType,
+                   "unsupported top-level element <" + name + "/>");
+    return;
+  }
+  if (name == "iq" && stanza.child("session", kSessionNs) && !stanza.attr("to")) {
+    sendElement(router::makeIqResult(stanza));
+    return;
+  }
+  if (name == "presence" && !stanza.attr("to")) {
+    std::string_view type = stanza.attrOr("type", "");
+    if (type.empty()) available_ = true;
+    if (type == "unavailable") available_ = false;
+  }
+  ctx_.router.routeFromClient(*this, std::move(stanza));
+}
+
+void C2sSession::deliver(const net::SharedBytes& stanza) {
+  if (bound_ && phase_ == Phase::Bound) connection_.send(stanza);
+}
+
+void C2sSession::closeWithError(StreamErrorCondition condition, std::string_view text) {
+  if (phase_ == Phase::Closed || !connection_.isOpen()) return;
+  if (!headerSent_) sendHeader({});
+  std::string out = "<stream:error><" + std::string(streamErrorName(condition)) + " xmlns='" +
+                    std::string(kStreamErrorNs) + "'/>";
+  if (!text.empty()) {
+    out += "<text xmlns='" + std::string(kStreamErrorNs) + "'>" + xml::escapeText(text) + "</text>";
+  }
+  out += "</stream:error></stream:stream>";
+  connection_.send(std::move(out));
+  spdlog::debug("stream error {} to {}: {}", streamErrorName(condition), connection_.remoteAddress(), text);
+  phase_ = Phase::Closed;
+  connection_.close();
+}
+
+void C2sSession::onStreamClose() {
+  if (phase_ == Phase::Closed) return;
+  connection_.send(std::string("</stream:stream>"));
+  phase_ = Phase::Closed;
+  connection_.close();
+}
+
+void C2sSession::onStreamError(StreamError error) { closeWithError(error.condition, error.text); }
+
+void C2sSession::onClosed(std::string_view reason) {
+  phase_ = Phase::Closed;
+  authTimer_.cancel();
+  delayTimer_.reset();
+  scram_.reset();
+  if (bound_) {
+    bound_ = false;
+    ctx_.router.sessions().unbind(*this);
+    ctx_.router.sessionClosed(*this, available_);
+    spdlog::debug("{} left: {}", jid_.full(), reason);
+  }
+  if (onEnded_) onEnded_(*this);
+}
+
+}  // namespace telex::stream

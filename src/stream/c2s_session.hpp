@@ -1,0 +1,101 @@
+// One client-to-server stream (RFC 6120): stream header, features, STARTTLS, SASL, resource
+// binding, then stanzas to the router. Lives on one worker; every method runs there.
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "auth/account_store.hpp"
+#include "auth/auth_throttle.hpp"
+#include "config/config.hpp"
+#include "net/connection.hpp"
+#include "router/session.hpp"
+#include "router/stanza_router.hpp"
+#include "sasl/scram.hpp"
+#include "storage/storage_pool.hpp"
+#include "stream/xml_stream_parser.hpp"
+
+namespace telex::stream {
+
+// Everything a client stream needs from the server, shared by all streams.
+struct C2sContext {
+  const config::Config& config;
+  SSL_CTX* tls;
+  router::StanzaRouter& router;
+  auth::AccountStore& accounts;
+  storage::StoragePool& pool;
+  auth::AuthThrottle& throttle;
+  std::string decoySecret;  // makes SCRAM answers for unknown users look like real ones
+};
+
+class C2sSession : public router::Session,
+                   public net::ConnectionHandler,
+                   public StreamParserHandler,
+                   public std::enable_shared_from_this<C2sSession> {
+ public:
+  // directTls: TLS from the first byte (XEP-0368) rather than STARTTLS.
+  C2sSession(C2sContext& context, boost::asio::ip::tcp::socket socket, net::Worker& worker, bool directTls);
+  ~C2sSession() override;
+
+  void start();
+  bool isOpen() const { return connection_.isOpen(); }
+
+  // router::Session
+  const Jid& jid() const override { return jid_; }
+  net::Worker& worker() override { return connection_.worker(); }
+  void deliver(const net::SharedBytes& stanza) override;
+  void closeWithError(StreamErrorCondition condition, std::string_view text) override;
+
+  // net::ConnectionHandler
+  void onData(std::string_view bytes) override;
+  void onClosed(std::string_view reason) override;
+
+  // StreamParserHandler
+  void onStreamOpen(const xml::Element& header, std::string_view contentNamespace) override;
+  void onStanza(xml::Element stanza) override;
+  void onStreamClose() override;
+  void onStreamError(StreamError error) override;
+
+  // Called with the registry's hook when the session ends, so the owner can forget it.
+  void setOnEnded(std::function<void(C2sSession&)> fn) { onEnded_ = std::move(fn); }
+
+ private:
+  enum class Phase { Header, Features, Sasl, Bind, Bound, Closed };
+
+  void sendHeader(const std::string& streamId);
+  void sendFeatures();
+  void handleStartTls(const xml::Element& stanza);
+  void handleAuth(const xml::Element& stanza);
+  void startAuth(std::string mechanism, std::string initial);
+  void handleSaslResponse(const xml::Element& stanza);
+  void saslFailure(std::string_view condition, std::string_view text = {}, bool countsAsFailure = true);
+  void saslSuccess(std::string username, std::string additionalData);
+  void handleBound(xml::Element stanza);
+  void handleBind(const xml::Element& iq);
+  void sendElement(const xml::Element& element);
+  void armAuthTimer();
+
+  C2sContext& ctx_;
+  net::Connection connection_;
+  XmlStreamParser parser_;
+  boost::asio::steady_timer authTimer_;
+  std::unique_ptr<boost::asio::steady_timer> delayTimer_;  // only while an attempt is throttled
+  Phase phase_ = Phase::Header;
+  bool headerSent_ = false;
+  bool authenticated_ = false;
+  bool feeding_ = false;         // inside parser_.feed()
+  bool restartPending_ = false;  // stream restart after STARTTLS / SASL success
+  bool bound_ = false;
+  bool available_ = false;
+  int saslAttempts_ = 0;
+  std::string username_;  // nodeprepped localpart, after authentication
+  Jid jid_;
+  std::unique_ptr<sasl::ScramServer> scram_;
+  std::optional<sasl::HashAlgo> scramAlgo_;
+  bool scramUserKnown_ = false;
+  std::function<void(C2sSession&)> onEnded_;
+};
+
+}  // namespace telex::stream

@@ -1,0 +1,219 @@
+// The XML element tree: accessors, child lookup, and the one place where escaping is done.
+#include "xml/element.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace telex::xml {
+
+namespace {
+
+// Single-quoted attributes are the XMPP convention; every attribute value is written with these.
+constexpr char kQuote = '\'';
+
+// The only escaping routine. Text escapes & < > (and CR, which a parser would otherwise turn
+// into LF); attribute values also escape both quote kinds and TAB/LF/CR, which attribute-value
+// normalization would otherwise turn into spaces, so values survive a round trip exactly.
+void appendEscaped(std::string& out, std::string_view in, bool attribute) {
+  out.reserve(out.size() + in.size());
+  for (const char c : in) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '\r': out += "&#13;"; break;
+      case '\'':
+        if (attribute) out += "&apos;"; else out += c;
+        break;
+      case '"':
+        if (attribute) out += "&quot;"; else out += c;
+        break;
+      case '\t':
+        if (attribute) out += "&#9;"; else out += c;
+        break;
+      case '\n':
+        if (attribute) out += "&#10;"; else out += c;
+        break;
+      default: out += c;
+    }
+  }
+}
+
+void appendAttribute(std::string& out, std::string_view prefix, std::string_view name,
+                     std::string_view value) {
+  out += ' ';
+  if (!prefix.empty()) {
+    out += prefix;
+    out += ':';
+  }
+  out += name;
+  out += '=';
+  out += kQuote;
+  appendEscaped(out, value, true);
+  out += kQuote;
+}
+
+// Namespace declarations are generated from xmlns(); stray xmlns attributes would duplicate them.
+bool isNamespaceDeclaration(const Attribute& a) {
+  return a.ns.empty() && (a.name == "xmlns" || a.name.starts_with("xmlns:"));
+}
+
+}  // namespace
+
+Element::Element(std::string name, std::string xmlns)
+    : name_(std::move(name)), xmlns_(std::move(xmlns)) {}
+
+Element Element::text(std::string content) {
+  Element e;
+  e.isText_ = true;
+  e.text_ = std::move(content);
+  return e;
+}
+
+// Lookups by plain name only see attributes in no namespace, so a foreign-namespaced attribute
+// can never be mistaken for e.g. the stanza's own 'to'.
+std::optional<std::string_view> Element::attr(std::string_view name) const {
+  for (const auto& a : attrs_) {
+    if (a.ns.empty() && a.name == name) return std::string_view(a.value);
+  }
+  return std::nullopt;
+}
+
+std::string_view Element::attrOr(std::string_view name, std::string_view fallback) const {
+  return attr(name).value_or(fallback);
+}
+
+Element& Element::setAttr(std::string_view name, std::string_view value) {
+  for (auto& a : attrs_) {
+    if (a.ns.empty() && a.name == name) {
+      a.value.assign(value);
+      return *this;
+    }
+  }
+  attrs_.push_back(Attribute{std::string(name), std::string(value), {}});
+  return *this;
+}
+
+void Element::removeAttr(std::string_view name) {
+  std::erase_if(attrs_, [name](const Attribute& a) { return a.ns.empty() && a.name == name; });
+}
+
+Element& Element::addChild(Element child) {
+  children_.push_back(std::move(child));
+  return children_.back();
+}
+
+Element& Element::addText(std::string_view content) {
+  if (!children_.empty() && children_.back().isText_) {
+    children_.back().text_.append(content);
+    return children_.back();
+  }
+  return addChild(text(std::string(content)));
+}
+
+const Element* Element::child(std::string_view name, std::string_view xmlns) const {
+  for (const auto& c : children_) {
+    if (!c.isText_ && c.name_ == name && (xmlns.empty() || c.xmlns_ == xmlns)) return &c;
+  }
+  return nullptr;
+}
+
+Element* Element::child(std::string_view name, std::string_view xmlns) {
+  return const_cast<Element*>(std::as_const(*this).child(name, xmlns));
+}
+
+const Element* Element::firstChildNs(std::string_view xmlns) const {
+  for (const auto& c : children_) {
+    if (!c.isText_ && c.xmlns_ == xmlns) return &c;
+  }
+  return nullptr;
+}
+
+const Element* Element::firstElement() const {
+  for (const auto& c : children_) {
+    if (!c.isText_) return &c;
+  }
+  return nullptr;
+}
+
+std::string Element::textContent() const {
+  if (isText_) return text_;
+  std::string out;
+  for (const auto& c : children_) {
+    if (c.isText_) out += c.text_;
+  }
+  return out;
+}
+
+std::string Element::childText(std::string_view name, std::string_view xmlns) const {
+  const Element* c = child(name, xmlns);
+  return c ? c->textContent() : std::string();
+}
+
+std::string escapeText(std::string_view text) {
+  std::string out;
+  appendEscaped(out, text, false);
+  return out;
+}
+
+std::string escapeAttribute(std::string_view value) {
+  std::string out;
+  appendEscaped(out, value, true);
+  return out;
+}
+
+std::string serialize(const Element& element, std::string_view parentXmlns) {
+  std::string out;
+  serializeTo(out, element, parentXmlns);
+  return out;
+}
+
+void serializeTo(std::string& out, const Element& element, std::string_view parentXmlns) {
+  if (element.isText()) {
+    appendEscaped(out, element.textValue(), false);
+    return;
+  }
+  out += '<';
+  out += element.name();
+  // An element built without a namespace inherits its parent's, so code can write
+  // Element("body") inside a message without repeating "jabber:client".
+  std::string_view ownXmlns = parentXmlns;
+  if (!element.xmlns().empty()) {
+    ownXmlns = element.xmlns();
+    if (ownXmlns != parentXmlns) appendAttribute(out, {}, "xmlns", ownXmlns);
+  }
+
+  // Foreign-namespaced attributes get prefixes a0, a1... declared on this element. Elements
+  // themselves always use the default namespace, so these prefixes cannot clash with them.
+  std::vector<std::string_view> foreign;
+  for (const auto& a : element.attrs()) {
+    if (a.ns.empty() || a.ns == kXmlNamespace) continue;
+    if (std::find(foreign.begin(), foreign.end(), a.ns) == foreign.end()) {
+      appendAttribute(out, "xmlns", "a" + std::to_string(foreign.size()), a.ns);
+      foreign.push_back(a.ns);
+    }
+  }
+  for (const auto& a : element.attrs()) {
+    if (a.ns.empty()) {
+      if (!isNamespaceDeclaration(a)) appendAttribute(out, {}, a.name, a.value);
+    } else if (a.ns == kXmlNamespace) {
+      const bool hasPrefix = a.name.starts_with("xml:");
+      appendAttribute(out, hasPrefix ? std::string_view() : "xml", a.name, a.value);
+    } else {
+      const auto index = std::find(foreign.begin(), foreign.end(), a.ns) - foreign.begin();
+      appendAttribute(out, "a" + std::to_string(index), a.name, a.value);
+    }
+  }
+
+  if (element.children().empty()) {
+    out += "/>";
+    return;
+  }
+  out += '>';
+  for (const auto& c : element.children()) serializeTo(out, c, ownXmlns);
+  out += "</";
+  out += element.name();
+  out += '>';
+}
+
+}  // namespace telex::xml
