@@ -23,8 +23,9 @@ void replyToIq(const router::StanzaEvent& event, const IqReply& reply) {
 }
 
 void ModuleContext::onIq(std::string_view type, std::string_view target, std::string_view ns,
-                         IqHandler handler, int priority) {
-  std::string event = "iq-" + std::string(type) + "/" + std::string(target) + "/" + std::string(ns);
+                         std::string_view name, IqHandler handler, int priority) {
+  std::string event = "iq-" + std::string(type) + "/" + std::string(target) + "/" + std::string(ns) + ":" +
+                      std::string(name);
   hooks().onStanza(event, priority, module_,
                    [handler = std::move(handler)](router::StanzaEvent& e) {
                      const xml::Element* payload = e.stanza.firstElement();

@@ -59,9 +59,9 @@ class ModuleContext {
   storage::StoragePool& pool() { return pool_; }
 
   // Answers IQs of `type` ("get"/"set") to `target` ("host", "self", "bare", "full") whose
-  // payload is in namespace `ns`, synchronously.
-  void onIq(std::string_view type, std::string_view target, std::string_view ns, IqHandler handler,
-            int priority = 0);
+  // payload is <name xmlns=ns>, synchronously.
+  void onIq(std::string_view type, std::string_view target, std::string_view ns, std::string_view name,
+            IqHandler handler, int priority = 0);
 
  private:
   std::string module_;

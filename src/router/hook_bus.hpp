@@ -56,7 +56,7 @@ class HookList {
 
 class HookBus {
  public:
-  // Stanza events are named like Prosody's: "iq-get/host/urn:xmpp:ping", "message/bare",
+  // Stanza events are named like Prosody's: "iq-get/host/urn:xmpp:ping:ping", "message/bare",
   // "presence/full", "presence/broadcast" (a client's presence without a 'to').
   void onStanza(std::string_view event, int priority, std::string owner,
                 HookList<StanzaEvent>::Handler handler);

@@ -114,7 +114,8 @@ void StanzaRouter::dispatch(xml::Element& stanza, const Jid& from, const Jid& to
   if (kind == "iq" && (type == "get" || type == "set")) {
     const xml::Element* payload = stanza.firstElement();
     std::string prefix = "iq-" + std::string(type) + "/";
-    std::string suffix = "/" + (payload ? payload->xmlns() : std::string());
+    // Keyed by payload namespace and name, as in "iq-get/host/urn:xmpp:ping:ping".
+    std::string suffix = "/" + (payload ? payload->xmlns() + ":" + payload->name() : std::string());
     if (target == Target::Self && fire(prefix + "self" + suffix)) return;
     Target general = target == Target::Self ? Target::Bare : target;
     if (fire(prefix + std::string(targetName(general)) + suffix)) return;

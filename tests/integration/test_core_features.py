@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import telexd_harness as h  # noqa: E402
-from telexd_harness import NS_CLIENT, run, stanza_error  # noqa: E402
+from telexd_harness import run, stanza_error  # noqa: E402
 
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
 DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
@@ -68,10 +68,17 @@ class ServerFeaturesTest(h.ServerTestCase):
         resp = self.query("urn:xmpp:ping", tag="ping")
         self.assertResult(resp)
 
-    def test_ping_without_to_is_answered(self):
-        # An IQ without 'to' is handled by the server for the account.
+    def test_iq_without_to_is_answered_for_the_account(self):
+        # RFC 6120 8.1.1.1 / RFC 6121 8.5.1: an IQ without 'to' is handled
+        # by the server on behalf of the account (bare JID). Whether it
+        # supports ping there is its choice; it must answer either way.
         resp = run(self.c.iq(None, "<ping xmlns='urn:xmpp:ping'/>"))
-        self.assertEqual(resp.get("type"), "result", text(resp))
+        if resp.get("type") == "error":
+            self.assertEqual(stanza_error(resp)[1], "service-unavailable",
+                             text(resp))
+        else:
+            self.assertEqual(resp.get("type"), "result", text(resp))
+        self.assertIn(resp.get("from"), (None, "alice@localhost"))
 
     def test_version(self):
         resp = self.query("jabber:iq:version")

@@ -87,14 +87,14 @@ class StreamErrorTest(HealthMixin, h.ServerTestCase):
                 resource="raw-" + uuid.uuid4().hex[:6])
         return r
 
-    def assertStreamError(self, r, expected, timeout=10):
+    def assertStreamError(self, r, expected, timeout=5):
         cond = r.stream_error(timeout=timeout)
         if isinstance(expected, str):
             expected = (expected,)
         self.assertIn(cond, expected, "stream error %r, expected %s; "
                       "received: %r" % (cond, expected,
                                         bytes(r.all_raw[-600:])))
-        self.assertTrue(r.wait_closed(5),
+        self.assertTrue(r.wait_closed(3),
                         "connection not closed after the stream error")
         self.check_health()
 

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import telexd_harness as h  # noqa: E402
-from telexd_harness import (NS_BIND, NS_CLIENT, NS_SASL, NS_STREAM,  # noqa: E402
+from telexd_harness import (NS_BIND, NS_CLIENT, NS_STREAM,  # noqa: E402
                             NS_TLS, run, stanza_error)
 
 PASSWORDS = {

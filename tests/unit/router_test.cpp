@@ -146,11 +146,11 @@ TEST_F(RouterTest, UnhandledIqGetsServiceUnavailable) {
 TEST_F(RouterTest, IqHookByNamespaceAndPriority) {
   auto alice = connect("alice@example.org/one");
   std::vector<int> calls;
-  hooks_.onStanza("iq-get/host/urn:example:q", 1, "low", [&](StanzaEvent&) {
+  hooks_.onStanza("iq-get/host/urn:example:q:query", 1, "low", [&](StanzaEvent&) {
     calls.push_back(1);
     return HookResult::Handled;
   });
-  hooks_.onStanza("iq-get/host/urn:example:q", 5, "high", [&](StanzaEvent&) {
+  hooks_.onStanza("iq-get/host/urn:example:q:query", 5, "high", [&](StanzaEvent&) {
     calls.push_back(5);
     return HookResult::Pass;
   });

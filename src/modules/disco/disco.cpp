@@ -31,9 +31,9 @@ IqReply items(const xml::Element& payload) {
 }  // namespace
 
 void setup(ModuleContext& ctx) {
-  ctx.onIq("get", "host", kInfo,
+  ctx.onIq("get", "host", kInfo, "query",
            [&ctx](const router::StanzaEvent&, const xml::Element& p) { return info(ctx, p); });
-  ctx.onIq("get", "host", kItems,
+  ctx.onIq("get", "host", kItems, "query",
            [](const router::StanzaEvent&, const xml::Element& p) { return items(p); });
 }
 

@@ -4,7 +4,7 @@
 namespace telex::modules::last {
 
 void setup(ModuleContext& ctx) {
-  ctx.onIq("get", "host", "jabber:iq:last", [&ctx](const router::StanzaEvent&, const xml::Element&) -> IqReply {
+  ctx.onIq("get", "host", "jabber:iq:last", "query", [&ctx](const router::StanzaEvent&, const xml::Element&) -> IqReply {
     auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
                                                                    ctx.info().started);
     xml::Element query("query", "jabber:iq:last");

@@ -18,7 +18,7 @@ std::string utcTimestamp(std::chrono::system_clock::time_point when) {
 }
 
 void setup(ModuleContext& ctx) {
-  ctx.onIq("get", "host", "urn:xmpp:time", [](const router::StanzaEvent&, const xml::Element&) -> IqReply {
+  ctx.onIq("get", "host", "urn:xmpp:time", "time", [](const router::StanzaEvent&, const xml::Element&) -> IqReply {
     xml::Element time("time", "urn:xmpp:time");
     time.addChild(xml::Element("tzo", "urn:xmpp:time")).addText("+00:00");
     time.addChild(xml::Element("utc", "urn:xmpp:time")).addText(utcTimestamp(std::chrono::system_clock::now()));

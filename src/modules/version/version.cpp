@@ -4,7 +4,7 @@
 namespace telex::modules::version {
 
 void setup(ModuleContext& ctx) {
-  ctx.onIq("get", "host", "jabber:iq:version",
+  ctx.onIq("get", "host", "jabber:iq:version", "query",
            [&ctx](const router::StanzaEvent&, const xml::Element&) -> IqReply {
              xml::Element query("query", "jabber:iq:version");
              query.addChild(xml::Element("name", "jabber:iq:version")).addText("telexd");
