@@ -15,7 +15,11 @@ namespace telex::server {
 Server::Server(const config::Config& config)
     : config_(config), sessions_(static_cast<std::size_t>(config.c2s.maxResources)) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+  // Acceptors belong to worker 0's io_context: they must go before the workers do.
+  listeners_.clear();
+}
 
 Expected<std::unique_ptr<Server>, std::string> Server::create(const config::Config& config) {
   std::unique_ptr<Server> server(new Server(config));

@@ -131,6 +131,7 @@ class TelexServer:
         self.name = name
         self.tmp = tempfile.mkdtemp(prefix="telex-it-")
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
+        self._auto_ports = c2s_port is None and tls_port is None
         if c2s_port is None or tls_port is None:
             p1, p2 = free_ports(2)
             c2s_port = c2s_port or p1
@@ -221,7 +222,21 @@ class TelexServer:
         return self.proc
 
     def start(self, timeout=15.0):
-        """Start telexd and wait (bounded) until both ports accept."""
+        """Start telexd and wait (bounded) until both ports accept. With
+        harness-picked ports, one retry on fresh ports covers the rare race
+        where another process took a picked port meanwhile."""
+        try:
+            return self._start_once(timeout)
+        except ServerStartError:
+            if not self._auto_ports or self.exit_code is None:
+                raise
+            self._note("start-up failed; retrying once on fresh ports")
+            self.c2s_port, self.tls_port = free_ports(2)
+            self.exit_code = None
+            return self._start_once(timeout)
+
+    def _start_once(self, timeout):
+        self._close_log()
         self.spawn()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -910,7 +925,10 @@ class ServerTestCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         if cls.server is not None:
-            cls.server.stop()
+            code = cls.server.stop()
+            if code != 0:
+                raise AssertionError("telexd exited with %s after SIGTERM" %
+                                     code)
 
     def setUp(self):
         self._clients = []
@@ -944,6 +962,21 @@ class ServerTestCase(unittest.TestCase):
         return r
 
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "runtime error:", "WARNING: ThreadSanitizer",
+                     "ERROR: ThreadSanitizer")
+
+
+def sanitizer_reports():
+    """Names of server logs holding a sanitizer report."""
+    found = []
+    for s in _ALL_SERVERS:
+        text = s.log_text()
+        if any(m in text for m in SANITIZER_MARKERS):
+            found.append(s.log_path)
+    return found
+
+
 def _watchdog(seconds):
     def fire():
         sys.stderr.write("\n*** WATCHDOG: test file exceeded %d s; dumping "
@@ -962,9 +995,9 @@ def _watchdog(seconds):
 def _dump_logs():
     for s in _ALL_SERVERS:
         text = s.log_text()
-        if len(text) > 30000:
-            text = "[... %d bytes cut ...]\n" % (len(text) - 30000) + \
-                text[-30000:]
+        if len(text) > 12000:
+            text = "[... %d bytes cut ...]\n" % (len(text) - 12000) + \
+                text[-12000:]
         sys.stderr.write("\n===== log of %s (ports %d/%d, dir %s) =====\n%s\n"
                          % (s.name, s.c2s_port, s.tls_port, s.tmp, text))
 
@@ -1004,6 +1037,13 @@ def main(budget=190):
                          exit=False, verbosity=2)
     ok = prog.result.wasSuccessful()
     _shutdown_loop()
+    for s in _ALL_SERVERS:
+        s.kill()
+    reports = sanitizer_reports()
+    if reports:
+        ok = False
+        sys.stderr.write("\n*** sanitizer reports in telexd output: %s ***\n"
+                         % ", ".join(reports))
     if not ok:
         _dump_logs()
     for s in _ALL_SERVERS:

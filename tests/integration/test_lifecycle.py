@@ -5,6 +5,7 @@ Run: /usr/bin/python3 tests/integration/test_lifecycle.py --telexd build/telexd
 """
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -13,6 +14,7 @@ import tempfile
 import time
 import unittest
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import telexd_harness as h  # noqa: E402
@@ -21,8 +23,22 @@ from telexd_harness import run, stanza_error  # noqa: E402
 PW = "pw-lifecycle"
 
 
+def tail(text, n=1500):
+    return text if len(text) <= n else "[...]" + text[-n:]
+
+
 class LifecycleCase(unittest.TestCase):
     """Each test starts its own servers; all are stopped afterwards."""
+
+    def assertStderrHas(self, needle, res, what=None):
+        if needle not in res.stderr:
+            self.fail("%s: %r not in stderr: %r" %
+                      (what or "stderr", needle, tail(res.stderr)))
+
+    def assertStderrMatches(self, pattern, res, what=None):
+        if not re.search(pattern, res.stderr):
+            self.fail("%s: /%s/ not in stderr: %r" %
+                      (what or "stderr", pattern, tail(res.stderr)))
 
     def setUp(self):
         self.servers = []
@@ -160,8 +176,7 @@ class StartupFailureTest(LifecycleCase):
                               (first.c2s_port, first.tls_port))
         res = self.run_failing(args)
         self.assertNotEqual(res.returncode, 0)
-        self.assertIn(str(first.c2s_port), res.stderr,
-                      "stderr does not name the busy port: %r" % res.stderr)
+        self.assertStderrHas(str(first.c2s_port), res, "busy port not named")
         # The first instance is unharmed.
         self.assertTrue(first.running())
         self.login(first, "alice@localhost/still")
@@ -177,8 +192,7 @@ class StartupFailureTest(LifecycleCase):
         finally:
             blocker.close()
         self.assertNotEqual(res.returncode, 0)
-        self.assertIn(str(tls), res.stderr,
-                      "stderr does not name the busy port: %r" % res.stderr)
+        self.assertStderrHas(str(tls), res, "busy port not named")
 
     def test_data_dir_under_a_regular_file_fails(self):
         afile = self.write("not-a-dir", "x")
@@ -186,8 +200,7 @@ class StartupFailureTest(LifecycleCase):
         res = self.run_failing(self.base_args(data_dir))
         self.assertNotEqual(res.returncode, 0)
         self.assertTrue(res.stderr.strip(), "no message on stderr")
-        self.assertIn(afile, res.stderr,
-                      "stderr does not name the data dir: %r" % res.stderr)
+        self.assertStderrHas(afile, res, "data dir not named")
 
     @unittest.skipIf(os.geteuid() == 0, "root can write anywhere")
     def test_read_only_data_dir_fails(self):
@@ -198,7 +211,7 @@ class StartupFailureTest(LifecycleCase):
         finally:
             os.chmod(ro, 0o700)
         self.assertNotEqual(res.returncode, 0)
-        self.assertIn(ro, res.stderr)
+        self.assertStderrHas(ro, res, "data dir not named")
 
     def test_unknown_config_option_names_the_line(self):
         cfg = self.write("telexd.toml", "\n".join([
@@ -213,22 +226,23 @@ class StartupFailureTest(LifecycleCase):
         ]))
         res = self.run_failing(["--config", cfg] + self.base_args())
         self.assertNotEqual(res.returncode, 0, "unknown option accepted")
-        self.assertIn("no_such_option", res.stderr)
-        self.assertRegex(res.stderr, r"(?i)(line\s*:?\s*7\b|:7\b)",
-                         "the message does not give line 7")
+        self.assertStderrHas("no_such_option", res, "option not named")
+        self.assertStderrMatches(r"(?i)(line\s*:?\s*7\b|:7\b)", res,
+                                 "line 7 not given")
 
     def test_unknown_config_section_fails(self):
         cfg = self.write("telexd.toml", "[c2s]\nmax_resources = 5\n"
                                         "[no_such_section]\nx = 1\n")
         res = self.run_failing(["--config", cfg] + self.base_args())
         self.assertNotEqual(res.returncode, 0, "unknown section accepted")
-        self.assertIn("no_such_section", res.stderr)
+        self.assertStderrHas("no_such_section", res, "section not named")
 
     def test_malformed_config_fails(self):
         cfg = self.write("telexd.toml", "[c2s]\nmax_resources = = 5\n")
         res = self.run_failing(["--config", cfg] + self.base_args())
         self.assertNotEqual(res.returncode, 0)
-        self.assertRegex(res.stderr, r"(?i)(line\s*:?\s*2\b|:2\b)")
+        self.assertStderrMatches(r"(?i)(line\s*:?\s*2\b|:2\b)", res,
+                                 "line 2 not given")
 
     def test_missing_config_file_fails(self):
         res = self.run_failing(["--config", os.path.join(self.tmp, "nope")]
@@ -239,7 +253,7 @@ class StartupFailureTest(LifecycleCase):
         res = self.run_failing(self.base_args() +
                                ["--set", "c2s.no_such_option=1"])
         self.assertNotEqual(res.returncode, 0)
-        self.assertIn("no_such_option", res.stderr)
+        self.assertStderrHas("no_such_option", res, "key not named")
 
     def test_bad_set_value_fails(self):
         res = self.run_failing(self.base_args() +
