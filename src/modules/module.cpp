@@ -6,19 +6,19 @@
 
 namespace telex::modules {
 
-void replyToIq(const router::StanzaEvent& event, const IqReply& reply) {
+void replyToIq(router::StanzaRouter& router, const xml::Element& request, const Jid& from,
+               const IqReply& reply) {
   if (!reply) {
-    event.router.replyError(event.stanza, reply.error());
+    router.replyError(request, reply.error());
     return;
   }
-  xml::Element result = router::makeIqResult(event.stanza);
-  if (!event.stanza.attr("to")) result.setAttr("from", event.from.bareString());
+  xml::Element result = router::makeIqResult(request);
+  if (!request.attr("to")) result.setAttr("from", from.bareString());
   if (*reply) result.addChild(**reply);
-  auto session = event.router.sessions().find(event.from);
-  if (session) {
-    event.router.deliver(session, result);
+  if (auto session = router.sessions().find(from)) {
+    router.deliver(session, result);
   } else {
-    event.router.route(std::move(result));
+    router.route(std::move(result));
   }
 }
 
@@ -29,9 +29,23 @@ void ModuleContext::onIq(std::string_view type, std::string_view target, std::st
   hooks().onStanza(event, priority, module_,
                    [handler = std::move(handler)](router::StanzaEvent& e) {
                      const xml::Element* payload = e.stanza.firstElement();
-                     replyToIq(e, handler(e, *payload));
+                     replyToIq(e.router, e.stanza, e.from, handler(e, *payload));
                      return router::HookResult::Handled;
                    });
+}
+
+void ModuleContext::onIqAsync(std::string_view type, std::string_view target, std::string_view ns,
+                              std::string_view name, AsyncIqHandler handler, int priority) {
+  std::string event = "iq-" + std::string(type) + "/" + std::string(target) + "/" + std::string(ns) + ":" +
+                      std::string(name);
+  hooks().onStanza(event, priority, module_, [handler = std::move(handler)](router::StanzaEvent& e) {
+    IqRequest request{e.stanza, e.from, e.to};
+    auto respond = [&router = e.router, stanza = e.stanza, from = e.from](const IqReply& reply) {
+      replyToIq(router, stanza, from, reply);
+    };
+    handler(std::move(request), std::move(respond));
+    return router::HookResult::Handled;
+  });
 }
 
 std::string xepCoverageMarkdown() {

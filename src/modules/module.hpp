@@ -42,6 +42,16 @@ struct ServerInfo {
 using IqReply = Expected<std::optional<xml::Element>, router::StanzaError>;
 using IqHandler = std::function<IqReply(const router::StanzaEvent& event, const xml::Element& payload)>;
 
+// An IQ request kept beyond the hook call (the event's references die with it).
+struct IqRequest {
+  xml::Element stanza;
+  Jid from;
+  Jid to;
+  const xml::Element& payload() const { return *stanza.firstElement(); }
+};
+using IqResponder = std::function<void(const IqReply& reply)>;
+using AsyncIqHandler = std::function<void(IqRequest request, IqResponder respond)>;
+
 class ModuleContext {
  public:
   ModuleContext(std::string_view module, router::StanzaRouter& router, const config::Config& config,
@@ -62,6 +72,17 @@ class ModuleContext {
   // payload is <name xmlns=ns>, synchronously.
   void onIq(std::string_view type, std::string_view target, std::string_view ns, std::string_view name,
             IqHandler handler, int priority = 0);
+  // The same for handlers that answer later (after storage work): call `respond` exactly once,
+  // on any worker.
+  void onIqAsync(std::string_view type, std::string_view target, std::string_view ns,
+                 std::string_view name, AsyncIqHandler handler, int priority = 0);
+
+  // Runs `work` on the storage pool, then `done(Expected<result, std::string>)` on the worker
+  // that called this. Must be called from a worker thread.
+  template <class Work, class Done>
+  void runBlocking(Work work, Done done) {
+    pool_.run(*net::Worker::current(), std::move(work), std::move(done));
+  }
 
  private:
   std::string module_;
@@ -80,6 +101,8 @@ struct ModuleSpec {
   std::vector<std::string_view> features;  // disco features it adds to the server
   std::vector<DiscoIdentity> identities;
   void (*setup)(ModuleContext& context);
+  // Stream features offered after authentication, as {element name, namespace}.
+  std::vector<std::pair<std::string_view, std::string_view>> streamFeatures = {};
 };
 
 // The one explicit list of modules (modules/module_list.cpp).
@@ -87,7 +110,8 @@ std::span<const ModuleSpec> allModules();
 // docs/xep-coverage.md, generated from the module list.
 std::string xepCoverageMarkdown();
 
-// Sends the IQ result or error for `event`'s request.
-void replyToIq(const router::StanzaEvent& event, const IqReply& reply);
+// Sends the IQ result or error for `request`, which `from` sent.
+void replyToIq(router::StanzaRouter& router, const xml::Element& request, const Jid& from,
+               const IqReply& reply);
 
 }  // namespace telex::modules

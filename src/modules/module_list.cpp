@@ -3,6 +3,8 @@
 #include "modules/last/last.hpp"
 #include "modules/module.hpp"
 #include "modules/ping/ping.hpp"
+#include "modules/presence/presence.hpp"
+#include "modules/roster/roster.hpp"
 #include "modules/time/time.hpp"
 #include "modules/version/version.hpp"
 
@@ -19,6 +21,11 @@ std::span<const ModuleSpec> allModules() {
       {"time", "Server time in UTC", {{202, "2.0"}}, {"urn:xmpp:time"}, {}, &time::setup},
       {"last", "Server uptime through last activity", {{12, "2.0"}}, {"jabber:iq:last"}, {},
        &last::setup},
+      {"roster", "Contact lists, subscriptions, pre-approval, roster versioning",
+       {{237, "1.3"}}, {}, {}, &roster::setup,
+       {{"ver", "urn:xmpp:features:rosterver"}, {"sub", "urn:xmpp:features:pre-approval"}}},
+      {"presence", "Presence to subscribers only, probes at sign-in, directed presence, last "
+       "activity of offline contacts", {{12, "2.0"}}, {}, {}, &presence::setup},
   };
   return kModules;
 }

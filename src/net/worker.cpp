@@ -25,6 +25,7 @@ void WorkerPool::start() {
   for (auto& w : workers_) guards_.emplace_back(w->context().get_executor());
   for (auto& w : workers_) {
     threads_.emplace_back([worker = w.get()] {
+      Worker::CurrentScope scope(*worker);
       for (;;) {
         try {
           worker->context().run();

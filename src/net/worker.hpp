@@ -24,6 +24,19 @@ class Worker {
   std::size_t index() const { return index_; }
   asio::io_context& context() { return context_; }
   bool isCurrentThread() { return context_.get_executor().running_in_this_thread(); }
+  // The worker whose loop runs on this thread, or null (storage threads, main thread).
+  static Worker* current() { return current_; }
+  // Marks this thread as running `worker` for the scope's lifetime (worker threads, tests).
+  class CurrentScope {
+   public:
+    explicit CurrentScope(Worker& worker) : previous_(current_) { current_ = &worker; }
+    ~CurrentScope() { current_ = previous_; }
+    CurrentScope(const CurrentScope&) = delete;
+    CurrentScope& operator=(const CurrentScope&) = delete;
+
+   private:
+    Worker* previous_;
+  };
 
   // Runs fn on this worker's thread (later, even when called from it).
   template <class Fn>
@@ -37,6 +50,7 @@ class Worker {
   std::string& writeScratch() { return writeScratch_; }
 
  private:
+  static inline thread_local Worker* current_ = nullptr;
   std::size_t index_;
   asio::io_context context_;
   std::array<char, 16384> readBuffer_{};

@@ -63,6 +63,7 @@ class HookBus {
   const HookList<StanzaEvent>* stanzaHooks(std::string_view event) const;
 
   HookList<SessionEvent> sessionBound;
+  HookList<SessionEvent> sessionAvailable;  // after the initial presence was broadcast
   HookList<SessionEvent> sessionClosed;
 
  private:

@@ -13,7 +13,7 @@ SessionManager::BindResult SessionManager::bind(const std::shared_ptr<Session>& 
   for (auto& info : account.resources) {
     if (info.jid.resource() == jid.resource()) {
       replaced = std::move(info.session);
-      info = SessionInfo{session, jid, 0, false};
+      info = SessionInfo{session, jid, 0, false, 0, nullptr};
       return BindResult::Replaced;
     }
   }
@@ -21,7 +21,7 @@ SessionManager::BindResult SessionManager::bind(const std::shared_ptr<Session>& 
     if (account.resources.empty()) accounts_.erase(jid.bareString());
     return BindResult::TooManyResources;
   }
-  account.resources.push_back(SessionInfo{session, jid, 0, false});
+  account.resources.push_back(SessionInfo{session, jid, 0, false, 0, nullptr});
   ++sessions_;
   return BindResult::Bound;
 }
@@ -40,16 +40,40 @@ void SessionManager::unbind(const Session& session) {
   if (resources.empty()) accounts_.erase(it);
 }
 
-void SessionManager::setPresence(const Session& session, bool available, int priority) {
+bool SessionManager::setPresence(const Session& session, bool available, int priority,
+                                 std::shared_ptr<const xml::Element> presence) {
+  std::unique_lock lock(mutex_);
+  auto it = accounts_.find(session.jid().bareString());
+  if (it == accounts_.end()) return false;
+  for (auto& info : it->second.resources) {
+    if (info.session.get() == &session) {
+      bool was = info.available;
+      info.available = available;
+      info.priority = priority;
+      info.presence = available ? std::move(presence) : nullptr;
+      return was;
+    }
+  }
+  return false;
+}
+
+void SessionManager::setFlag(const Session& session, SessionFlag flag, bool on) {
   std::unique_lock lock(mutex_);
   auto it = accounts_.find(session.jid().bareString());
   if (it == accounts_.end()) return;
   for (auto& info : it->second.resources) {
-    if (info.session.get() == &session) {
-      info.available = available;
-      info.priority = priority;
-    }
+    if (info.session.get() == &session) info.flags = on ? (info.flags | flag) : (info.flags & ~flag);
   }
+}
+
+std::optional<SessionInfo> SessionManager::info(const Session& session) const {
+  std::shared_lock lock(mutex_);
+  auto it = accounts_.find(session.jid().bareString());
+  if (it == accounts_.end()) return std::nullopt;
+  for (const auto& info : it->second.resources) {
+    if (info.session.get() == &session) return info;
+  }
+  return std::nullopt;
 }
 
 std::shared_ptr<Session> SessionManager::find(const Jid& fullJid) const {

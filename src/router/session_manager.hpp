@@ -13,14 +13,24 @@
 
 #include "jid/jid.hpp"
 #include "router/session.hpp"
+#include "xml/element.hpp"
 
 namespace telex::router {
+
+// Per-session switches that features turn on (roster pushes, carbons, client state).
+enum SessionFlag : std::uint32_t {
+  kRosterRequested = 1u << 0,  // asked for the roster: an "interested resource" for pushes
+  kCarbonsEnabled = 1u << 1,   // XEP-0280
+  kClientInactive = 1u << 2,   // XEP-0352
+};
 
 struct SessionInfo {
   std::shared_ptr<Session> session;
   Jid jid;
   int priority = 0;
   bool available = false;  // has sent initial presence and not gone unavailable
+  std::uint32_t flags = 0;
+  std::shared_ptr<const xml::Element> presence;  // last broadcast presence, for probes
 };
 
 // The registry of bound sessions. Lookups copy out shared pointers under a shared lock; no lock
@@ -36,7 +46,11 @@ class SessionManager {
   // Removes the session if it is still the one bound to its JID.
   void unbind(const Session& session);
 
-  void setPresence(const Session& session, bool available, int priority);
+  // Records the session's broadcast presence; returns whether it was available before.
+  bool setPresence(const Session& session, bool available, int priority,
+                   std::shared_ptr<const xml::Element> presence = nullptr);
+  void setFlag(const Session& session, SessionFlag flag, bool on);
+  std::optional<SessionInfo> info(const Session& session) const;
 
   std::shared_ptr<Session> find(const Jid& fullJid) const;
   std::vector<SessionInfo> resourcesOf(const Jid& bareJid) const;

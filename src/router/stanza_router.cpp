@@ -52,10 +52,17 @@ void StanzaRouter::routeFromClient(Session& origin, xml::Element stanza) {
       int priority = 0;
       std::string p = stanza.childText("priority", kClientNs);
       if (!p.empty()) priority = std::clamp(std::atoi(p.c_str()), -128, 127);
-      sessions_.setPresence(origin, available, priority);
+      bool wasAvailable = sessions_.setPresence(origin, available, priority,
+                                                std::make_shared<const xml::Element>(stanza));
       StanzaEvent event{stanza, from, to, &origin, *this};
       const auto* hooks = hooks_.stanzaHooks("presence/broadcast");
       if (!hooks || hooks->fireFirst(event) == HookResult::Pass) broadcastToOwnResources(event);
+      // Initial presence (RFC 6121 §4.2) starts the session's presence life: probes, offline
+      // messages and pending subscription requests are features that listen for it.
+      if (available && !wasAvailable) {
+        SessionEvent sessionEvent{origin, *this};
+        hooks_.sessionAvailable.fireAll(sessionEvent);
+      }
     }
     return;
   }

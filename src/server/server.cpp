@@ -101,8 +101,13 @@ Expected<bool, std::string> Server::init() {
     spec->setup(*moduleContexts_.back());
   }
 
+  std::vector<xml::Element> boundFeatures;
+  for (const auto* spec : enabled) {
+    for (auto [name, ns] : spec->streamFeatures) boundFeatures.emplace_back(std::string(name), std::string(ns));
+  }
   c2s_ = std::make_unique<stream::C2sContext>(stream::C2sContext{
-      config_, tls_.get(), *router_, *accounts_, *pool_, *throttle_, util::randomBytes(32)});
+      config_, tls_.get(), *router_, *accounts_, *pool_, *throttle_, util::randomBytes(32),
+      std::move(boundFeatures)});
 
   std::size_t workerCount = config_.server.workers > 0
                                 ? static_cast<std::size_t>(config_.server.workers)

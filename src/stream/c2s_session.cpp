@@ -20,17 +20,6 @@ constexpr std::string_view kSessionNs = "urn:ietf:params:xml:ns:xmpp-session";
 constexpr std::string_view kClientNs = "jabber:client";
 constexpr int kMaxSaslAttempts = 5;
 
-std::string hexId(std::size_t bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string raw = util::randomBytes(bytes);
-  std::string out;
-  for (unsigned char c : raw) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
-
 ParserLimits limitsFor(const config::Config& config, bool authenticated) {
   return ParserLimits{static_cast<std::size_t>(authenticated ? config.c2s.maxStanzaBytes
                                                              : config.c2s.maxStanzaBytesUnauthenticated),
@@ -87,7 +76,7 @@ void C2sSession::sendElement(const xml::Element& element) {
 
 void C2sSession::sendHeader(const std::string& to) {
   std::string header = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-                       "xmlns:stream='http://etherx.jabber.org/streams' id='" + hexId(12) +
+                       "xmlns:stream='http://etherx.jabber.org/streams' id='" + util::randomHex(12) +
                        "' from='" + xml::escapeAttribute(ctx_.router.domain()) + "'";
   if (!to.empty()) header += " to='" + xml::escapeAttribute(to) + "'";
   header += " version='1.0' xml:lang='en'>";
@@ -137,6 +126,7 @@ void C2sSession::sendFeatures() {
     features.addChild(xml::Element("bind", std::string(kBindNs)));
     features.addChild(xml::Element("session", std::string(kSessionNs)))
         .addChild(xml::Element("optional", std::string(kSessionNs)));
+    for (const auto& f : ctx_.boundFeatures) features.addChild(f);
   }
   // The features element is in the stream namespace, written with the stream: prefix.
   std::string out = "<stream:features>";
@@ -370,7 +360,7 @@ void C2sSession::handleBind(const xml::Element& iq) {
   const xml::Element* bind = iq.child("bind", kBindNs);
   std::string requested = bind->childText("resource", kBindNs);
   std::optional<std::string> resource =
-      requested.empty() ? std::optional<std::string>("telex-" + hexId(6)) : resourceprep(requested);
+      requested.empty() ? std::optional<std::string>("telex-" + util::randomHex(6)) : resourceprep(requested);
   std::optional<Jid> jid;
   if (resource) jid = Jid::make(username_, ctx_.router.domain(), *resource);
   if (!jid) {

@@ -28,6 +28,7 @@ struct C2sContext {
   storage::StoragePool& pool;
   auth::AuthThrottle& throttle;
   std::string decoySecret;  // makes SCRAM answers for unknown users look like real ones
+  std::vector<xml::Element> boundFeatures;  // stream features modules offer after authentication
 };
 
 class C2sSession : public router::Session,

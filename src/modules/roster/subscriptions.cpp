@@ -1,0 +1,148 @@
+// Subscription handling (RFC 6121 §3 and Appendix A), for local contacts.
+#include "modules/roster/subscriptions.hpp"
+
+namespace telex::modules::roster {
+
+SubscriptionEngine::SubscriptionEngine(RosterStore& store, std::string domain, UserExists userExists)
+    : store_(store), domain_(std::move(domain)), userExists_(std::move(userExists)) {}
+
+bool SubscriptionEngine::isLocalUser(const Jid& jid) const {
+  return jid.domain() == domain_ && jid.hasLocal() && userExists_(jid.local());
+}
+
+xml::Element SubscriptionEngine::makePresence(const Jid& from, const Jid& to, std::string_view type,
+                                              const std::string& status) {
+  xml::Element p("presence", "jabber:client");
+  p.setAttr("from", from.bareString());
+  p.setAttr("to", to.bareString());
+  p.setAttr("type", type);
+  if (!status.empty()) p.addChild(xml::Element("status", "jabber:client")).addText(status);
+  return p;
+}
+
+void SubscriptionEngine::save(const Jid& owner, const RosterItem& item, SubscriptionOutcome& out,
+                              bool pushToClient) {
+  std::string version = store_.put(owner.local(), item);
+  if (pushToClient && item.inRoster) out.pushes.push_back({owner.local(), item, false, version});
+}
+
+SubscriptionOutcome SubscriptionEngine::outbound(const Jid& user, const Jid& contact, std::string_view type,
+                                                 const xml::Element& stanza) {
+  SubscriptionOutcome out;
+  std::string status = stanza.childText("status", "jabber:client");
+  RosterItem item = store_.get(user.local(), contact.bareString()).value_or(RosterItem{});
+  item.jid = contact.bareString();
+
+  if (type == "subscribe") {
+    if (!item.hasTo()) {
+      item.askOut = true;
+      item.inRoster = true;
+      save(user, item, out);
+    }
+    inbound(user, contact, type, status, out);
+  } else if (type == "subscribed") {
+    if (item.pendingIn) {
+      item.pendingIn = false;
+      item.pendingStatus.clear();
+      item.addFrom();
+      item.inRoster = true;
+      save(user, item, out);
+      inbound(user, contact, type, status, out);
+      out.shares.push_back({user.bare(), contact.bare(), true});
+    } else if (!item.hasFrom() && !item.approved) {
+      // Pre-approval (RFC 6121 §3.4): nothing is sent; their future request is accepted at once.
+      item.approved = true;
+      item.inRoster = true;
+      save(user, item, out);
+    }
+  } else if (type == "unsubscribe") {
+    if (item.hasTo() || item.askOut) {
+      item.removeTo();
+      item.askOut = false;
+      save(user, item, out);
+    }
+    inbound(user, contact, type, status, out);
+  } else if (type == "unsubscribed") {
+    bool had = item.hasFrom() || item.pendingIn || item.approved;
+    if (had) {
+      item.removeFrom();
+      item.pendingIn = false;
+      item.pendingStatus.clear();
+      item.approved = false;
+      save(user, item, out, item.inRoster);
+    }
+    inbound(user, contact, type, status, out);
+    if (had) out.shares.push_back({user.bare(), contact.bare(), false});
+  }
+  return out;
+}
+
+void SubscriptionEngine::inbound(const Jid& from, const Jid& to, std::string_view type,
+                                 const std::string& status, SubscriptionOutcome& out) {
+  if (!isLocalUser(to)) return;  // unknown user or another domain: nothing to track here
+  RosterItem item = store_.get(to.local(), from.bareString()).value_or(RosterItem{});
+  item.jid = from.bareString();
+
+  if (type == "subscribe") {
+    if (item.hasFrom()) {
+      // Already subscribed: the contact's server answers for them (RFC 6121 §3.1.3).
+      inbound(to, from, "subscribed", {}, out);
+      return;
+    }
+    if (item.approved) {
+      item.approved = false;
+      item.addFrom();
+      item.inRoster = true;
+      save(to, item, out);
+      inbound(to, from, "subscribed", {}, out);
+      out.shares.push_back({to.bare(), from.bare(), true});
+      return;
+    }
+    item.pendingIn = true;
+    item.pendingStatus = status;
+    save(to, item, out, false);
+    out.deliveries.push_back({to.bare(), makePresence(from, to, "subscribe", status)});
+  } else if (type == "subscribed") {
+    if (!item.askOut) return;  // unsolicited: ignored (RFC 6121 §3.1.6)
+    item.askOut = false;
+    item.addTo();
+    item.inRoster = true;
+    save(to, item, out);
+    out.deliveries.push_back({to.bare(), makePresence(from, to, "subscribed", status)});
+    out.shares.push_back({from.bare(), to.bare(), true});
+  } else if (type == "unsubscribe") {
+    if (!item.hasFrom() && !item.pendingIn) return;
+    bool hadFrom = item.hasFrom();
+    item.removeFrom();
+    item.pendingIn = false;
+    item.pendingStatus.clear();
+    save(to, item, out, item.inRoster);
+    if (hadFrom) out.deliveries.push_back({to.bare(), makePresence(from, to, "unsubscribe", status)});
+  } else if (type == "unsubscribed") {
+    if (!item.hasTo() && !item.askOut) return;
+    item.removeTo();
+    item.askOut = false;
+    save(to, item, out);
+    out.deliveries.push_back({to.bare(), makePresence(from, to, "unsubscribed", status)});
+  }
+}
+
+SubscriptionOutcome SubscriptionEngine::removeItem(const Jid& user, const Jid& contact) {
+  SubscriptionOutcome out;
+  auto item = store_.get(user.local(), contact.bareString());
+  if (!item) return out;
+  bool hadTo = item->hasTo() || item->askOut;
+  bool hadFrom = item->hasFrom() || item->pendingIn;
+  std::string version = store_.remove(user.local(), contact.bareString());
+  RosterItem removed;
+  removed.jid = contact.bareString();
+  out.pushes.push_back({user.local(), removed, true, version});
+  if (hadTo) inbound(user, contact, "unsubscribe", {}, out);
+  if (hadFrom) {
+    inbound(user, contact, "unsubscribed", {}, out);
+    out.shares.push_back({user.bare(), contact.bare(), false});
+  }
+  return out;
+}
+
+}  // namespace telex::modules::roster
