@@ -12,7 +12,7 @@ constexpr std::array<std::string_view, 2> kStorageDrivers = {"sqlite", "memory"}
 constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",
                                                         "warn",  "error", "off"};
 
-const std::array<OptionSpec, 23> kOptions = {{
+const std::array<OptionSpec, 24> kOptions = {{
     {"server.domain", "The XMPP domain this server hosts (users are user@domain).", 0, 0,
      [](Config& c) -> FieldRef { return &c.server.domain; }},
     {"server.data_dir", "Folder for the database, certificates and files.", 0, 0,
@@ -64,6 +64,8 @@ const std::array<OptionSpec, 23> kOptions = {{
      [](Config& c) -> FieldRef { return &c.auth.failureWindow; }},
     {"auth.failure_delay", "Seconds each further attempt from a throttled address waits.", 0,
      600, [](Config& c) -> FieldRef { return &c.auth.failureDelay; }},
+    {"offline.max_messages", "Messages kept per user while offline; further ones bounce with an "
+     "error to the sender.", 0, 1000000, [](Config& c) -> FieldRef { return &c.offline.maxMessages; }},
     {"modules.disabled", "Feature modules to leave off (see docs/xep-coverage.md).", 0, 0,
      [](Config& c) -> FieldRef { return &c.modules.disabled; }},
 }};

@@ -51,6 +51,10 @@ struct AuthOptions {
   std::int64_t failureDelay = 5;
 };
 
+struct OfflineOptions {
+  std::int64_t maxMessages = 1000;
+};
+
 struct ModulesOptions {
   std::vector<std::string> disabled;
 };
@@ -61,6 +65,7 @@ struct Config {
   TlsOptions tls;
   C2sOptions c2s;
   AuthOptions auth;
+  OfflineOptions offline;
   ModulesOptions modules;
 
   std::filesystem::path dataDirPath() const { return server.dataDir; }

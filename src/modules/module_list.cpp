@@ -2,6 +2,7 @@
 #include "modules/disco/disco.hpp"
 #include "modules/last/last.hpp"
 #include "modules/module.hpp"
+#include "modules/offline/offline.hpp"
 #include "modules/ping/ping.hpp"
 #include "modules/presence/presence.hpp"
 #include "modules/roster/roster.hpp"
@@ -26,6 +27,8 @@ std::span<const ModuleSpec> allModules() {
        {{"ver", "urn:xmpp:features:rosterver"}, {"sub", "urn:xmpp:features:pre-approval"}}},
       {"presence", "Presence to subscribers only, probes at sign-in, directed presence, last "
        "activity of offline contacts", {{12, "2.0"}}, {}, {}, &presence::setup},
+      {"offline", "Messages stored for offline users, delivered in order with delay stamps",
+       {{160, "1.0.1"}, {203, "2.0"}}, {"msgoffline"}, {}, &offline::setup},
   };
   return kModules;
 }

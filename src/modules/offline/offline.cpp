@@ -1,0 +1,89 @@
+// Offline storage: nothing is silently lost. A full store bounces with an error to the sender.
+#include "modules/offline/offline.hpp"
+
+#include "modules/time/time.hpp"
+
+namespace telex::modules::offline {
+namespace {
+constexpr std::string_view kChatStatesNs = "http://jabber.org/protocol/chatstates";
+
+std::int64_t nowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+enum class StoreResult { Stored, NoSuchUser, Full };
+}  // namespace
+
+bool worthStoring(const xml::Element& message) {
+  std::string_view type = message.attrOr("type", "normal");
+  if (type != "chat" && type != "normal") return false;
+  for (const auto& child : message.children()) {
+    if (child.isText()) continue;
+    if (child.xmlns() != kChatStatesNs) return true;
+  }
+  return false;
+}
+
+void setup(ModuleContext& ctx) {
+  auto archive = ctx.storage().archive("offline");
+  auto accounts = ctx.storage().keyval("accounts");
+  auto cap = static_cast<std::size_t>(ctx.config().offline.maxMessages);
+
+  ctx.hooks().onStanza("message/offline", 0, "offline", [&ctx, archive, accounts, cap](router::StanzaEvent& e) {
+    if (!worthStoring(e.stanza)) return router::HookResult::Pass;
+    xml::Element stored = e.stanza;
+    auto& delay = stored.addChild(xml::Element("delay", "urn:xmpp:delay"));
+    delay.setAttr("from", ctx.router().domain());
+    delay.setAttr("stamp", time::utcTimestamp(std::chrono::system_clock::now()));
+    ctx.runBlocking(
+        [archive, accounts, cap, user = e.to.local(), with = e.from.bareString(),
+         bytes = xml::serialize(stored, "jabber:client")] {
+          if (!accounts->get(user)) return StoreResult::NoSuchUser;
+          if (archive->count(user) >= cap) return StoreResult::Full;
+          archive->append(user, nowMillis(), with, bytes);
+          return StoreResult::Stored;
+        },
+        [&ctx, original = e.stanza](auto result) {
+          if (!result) {
+            ctx.router().replyError(original, router::StanzaError::internalServerError("could not store"));
+          } else if (*result == StoreResult::NoSuchUser) {
+            ctx.router().replyError(original, router::StanzaError::serviceUnavailable());
+          } else if (*result == StoreResult::Full) {
+            ctx.router().replyError(original, router::StanzaError::resourceConstraint(
+                                                  "the recipient's offline message store is full"));
+          }
+        });
+    return router::HookResult::Handled;
+  });
+
+  // Delivered in order at the first available presence with a non-negative priority.
+  ctx.hooks().sessionAvailable.add(5, "offline", [&ctx, archive](router::SessionEvent& e) {
+    auto info = ctx.router().sessions().info(e.session);
+    if (!info || info->priority < 0) return router::HookResult::Pass;
+    ctx.runBlocking(
+        [archive, user = e.session.jid().local()] {
+          std::vector<storage::ArchiveItem> all;
+          storage::ArchiveQuery query;
+          query.limit = 100000;
+          auto page = archive->query(user, query);
+          return page.items;
+        },
+        [&ctx, archive, session = info->session](auto result) {
+          if (!result || result->empty()) return;
+          std::vector<std::string> delivered;
+          for (const auto& item : *result) {
+            session->deliver(std::make_shared<const std::string>(item.value));
+            delivered.push_back(item.id);
+          }
+          ctx.runBlocking(
+              [archive, user = session->jid().local(), delivered = std::move(delivered)] {
+                for (const auto& id : delivered) archive->remove(user, id);
+              },
+              [](auto) {});
+        });
+    return router::HookResult::Pass;
+  });
+}
+
+}  // namespace telex::modules::offline
