@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +32,16 @@ struct StanzaEvent {
 // A session that bound a resource, or that ended.
 struct SessionEvent {
   Session& session;
+  StanzaRouter& router;
+};
+
+// A message for a local user, after the core chose which of the user's sessions get it
+// (`recipients` may be empty: nobody online, or it went to offline storage).
+struct MessageEvent {
+  const xml::Element& stanza;
+  const Jid& from;
+  const Jid& to;
+  std::span<const std::shared_ptr<Session>> recipients;
   StanzaRouter& router;
 };
 
@@ -65,6 +77,10 @@ class HookBus {
   HookList<SessionEvent> sessionBound;
   HookList<SessionEvent> sessionAvailable;  // after the initial presence was broadcast
   HookList<SessionEvent> sessionClosed;
+  // Every message a local client sends, after 'from' is stamped (archives, carbons).
+  HookList<StanzaEvent> messageOutgoing;
+  // Every message the core delivers (or fails to deliver) to a local user.
+  HookList<MessageEvent> messageIncoming;
 
  private:
   std::map<std::string, HookList<StanzaEvent>, std::less<>> stanza_;

@@ -84,6 +84,10 @@ void StanzaRouter::routeFromClient(Session& origin, xml::Element stanza) {
       return;
     }
   }
+  if (stanza.name() == "message") {
+    StanzaEvent event{stanza, from, to, &origin, *this};
+    hooks_.messageOutgoing.fireAll(event);
+  }
   dispatch(stanza, from, to, &origin);
 }
 
@@ -183,6 +187,8 @@ void StanzaRouter::deliverToBareMessage(StanzaEvent& event) {
     return;
   }
   auto recipients = messageRecipients(event.to.bare(), type == "headline");
+  MessageEvent incoming{event.stanza, event.from, event.to, recipients, *this};
+  hooks_.messageIncoming.fireAll(incoming);
   if (!recipients.empty()) {
     deliver(recipients, event.stanza);
     return;
@@ -198,6 +204,9 @@ void StanzaRouter::defaultMessage(StanzaEvent& event, Target target) {
   if (target == Target::Host) return;  // messages to the server itself are not for anyone
   if (target == Target::Full) {
     if (auto session = sessions_.find(event.to)) {
+      std::shared_ptr<Session> recipients[] = {session};
+      MessageEvent incoming{event.stanza, event.from, event.to, recipients, *this};
+      hooks_.messageIncoming.fireAll(incoming);
       deliver(session, event.stanza);
       return;
     }
