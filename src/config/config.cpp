@@ -11,8 +11,10 @@ namespace {
 constexpr std::array<std::string_view, 2> kStorageDrivers = {"sqlite", "memory"};
 constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",
                                                         "warn",  "error", "off"};
+constexpr std::array<std::string_view, 3> kMamPolicies = {"always", "roster", "never"};
 
-const std::array<OptionSpec, 24> kOptions = {{
+// A plain array: its size follows the entries, so adding an option is one edit.
+const OptionSpec kOptions[] = {
     {"server.domain", "The XMPP domain this server hosts (users are user@domain).", 0, 0,
      [](Config& c) -> FieldRef { return &c.server.domain; }},
     {"server.data_dir", "Folder for the database, certificates and files.", 0, 0,
@@ -55,6 +57,9 @@ const std::array<OptionSpec, 24> kOptions = {{
     {"c2s.rate_burst_bytes", "Bytes a connection may send at once before shaping applies; 0 = "
      "one second's worth.", 0, 1024 * 1024 * 1024,
      [](Config& c) -> FieldRef { return &c.c2s.rateBurstBytes; }},
+    {"c2s.resume_timeout", "Seconds a stream-managed session (XEP-0198) waits for its client to "
+     "resume after the connection is lost.", 0, 86400,
+     [](Config& c) -> FieldRef { return &c.c2s.resumeTimeout; }},
     {"auth.scram_iterations", "PBKDF2 iterations for newly stored SCRAM keys.", 10000,
      10000000, [](Config& c) -> FieldRef { return &c.auth.scramIterations; }},
     {"auth.failure_limit", "Failed authentications from one address, within failure_window, "
@@ -66,9 +71,16 @@ const std::array<OptionSpec, 24> kOptions = {{
      600, [](Config& c) -> FieldRef { return &c.auth.failureDelay; }},
     {"offline.max_messages", "Messages kept per user while offline; further ones bounce with an "
      "error to the sender.", 0, 1000000, [](Config& c) -> FieldRef { return &c.offline.maxMessages; }},
+    {"mam.default", "Which conversations the message archive (XEP-0313) keeps for users who set no "
+     "preference: always, roster (only with contacts in the user's roster) or never.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.mam.defaultPolicy; }, kMamPolicies},
+    {"mam.retention_days", "Days archived messages are kept; older ones are removed. 0 keeps them "
+     "forever.", 0, 36500, [](Config& c) -> FieldRef { return &c.mam.retentionDays; }},
+    {"mam.max_page_size", "Most archived messages sent for one query; a larger RSM <max/> is cut to "
+     "this.", 1, 10000, [](Config& c) -> FieldRef { return &c.mam.maxPageSize; }},
     {"modules.disabled", "Feature modules to leave off (see docs/xep-coverage.md).", 0, 0,
      [](Config& c) -> FieldRef { return &c.modules.disabled; }},
-}};
+};
 
 const OptionSpec* findOption(std::string_view key) {
   for (const auto& spec : kOptions) {

@@ -42,6 +42,7 @@ struct C2sOptions {
   std::int64_t maxDepth = 48;
   std::int64_t rateBytesPerSecond = 0;
   std::int64_t rateBurstBytes = 0;
+  std::int64_t resumeTimeout = 300;
 };
 
 struct AuthOptions {
@@ -55,6 +56,12 @@ struct OfflineOptions {
   std::int64_t maxMessages = 1000;
 };
 
+struct MamOptions {
+  std::string defaultPolicy = "always";  // always | roster | never
+  std::int64_t retentionDays = 0;        // 0 = keep forever
+  std::int64_t maxPageSize = 250;
+};
+
 struct ModulesOptions {
   std::vector<std::string> disabled;
 };
@@ -66,6 +73,7 @@ struct Config {
   C2sOptions c2s;
   AuthOptions auth;
   OfflineOptions offline;
+  MamOptions mam;
   ModulesOptions modules;
 
   std::filesystem::path dataDirPath() const { return server.dataDir; }

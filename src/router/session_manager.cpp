@@ -66,6 +66,19 @@ void SessionManager::setFlag(const Session& session, SessionFlag flag, bool on) 
   }
 }
 
+bool SessionManager::rebind(const Session& old, std::shared_ptr<Session> replacement) {
+  std::unique_lock lock(mutex_);
+  auto it = accounts_.find(old.jid().bareString());
+  if (it == accounts_.end()) return false;
+  for (auto& info : it->second.resources) {
+    if (info.session.get() == &old) {
+      info.session = std::move(replacement);
+      return true;
+    }
+  }
+  return false;
+}
+
 std::optional<SessionInfo> SessionManager::info(const Session& session) const {
   std::shared_lock lock(mutex_);
   auto it = accounts_.find(session.jid().bareString());

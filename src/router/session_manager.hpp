@@ -50,6 +50,8 @@ class SessionManager {
   bool setPresence(const Session& session, bool available, int priority,
                    std::shared_ptr<const xml::Element> presence = nullptr);
   void setFlag(const Session& session, SessionFlag flag, bool on);
+  // Puts `replacement` in `old`'s place, keeping presence and flags (stream resumption).
+  bool rebind(const Session& old, std::shared_ptr<Session> replacement);
   std::optional<SessionInfo> info(const Session& session) const;
 
   std::shared_ptr<Session> find(const Jid& fullJid) const;

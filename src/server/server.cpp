@@ -107,7 +107,7 @@ Expected<bool, std::string> Server::init() {
   }
   c2s_ = std::make_unique<stream::C2sContext>(stream::C2sContext{
       config_, tls_.get(), *router_, *accounts_, *pool_, *throttle_, util::randomBytes(32),
-      std::move(boundFeatures)});
+      std::move(boundFeatures), resumption_, std::chrono::seconds(config_.c2s.resumeTimeout)});
 
   std::size_t workerCount = config_.server.workers > 0
                                 ? static_cast<std::size_t>(config_.server.workers)

@@ -54,6 +54,7 @@ class Server {
   std::unique_ptr<router::StanzaRouter> router_;
   std::vector<std::unique_ptr<modules::ModuleContext>> moduleContexts_;
   net::SslCtxPtr tls_;
+  stream::ResumptionRegistry<stream::C2sSession> resumption_;
   std::unique_ptr<stream::C2sContext> c2s_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   // Every open client stream, per worker (touched only on that worker's thread), so shutdown

@@ -7,6 +7,7 @@
 #include "sasl/plain.hpp"
 #include "util/base64.hpp"
 #include "util/crypto.hpp"
+#include "util/timestamp.hpp"
 
 namespace telex::stream {
 namespace {
@@ -18,6 +19,10 @@ constexpr std::string_view kSaslNs = "urn:ietf:params:xml:ns:xmpp-sasl";
 constexpr std::string_view kBindNs = "urn:ietf:params:xml:ns:xmpp-bind";
 constexpr std::string_view kSessionNs = "urn:ietf:params:xml:ns:xmpp-session";
 constexpr std::string_view kClientNs = "jabber:client";
+constexpr std::string_view kCsiNs = "urn:xmpp:csi:0";
+constexpr std::size_t kMaxUnacked = 10000;   // a hibernating session this far behind is ended
+constexpr std::size_t kAckEvery = 5;         // request an ack after this many unacked stanzas
+constexpr std::size_t kMaxCsiBuffer = 200;   // presences held for an inactive client
 constexpr int kMaxSaslAttempts = 5;
 
 ParserLimits limitsFor(const config::Config& config, bool authenticated) {
@@ -126,6 +131,8 @@ void C2sSession::sendFeatures() {
     features.addChild(xml::Element("bind", std::string(kBindNs)));
     features.addChild(xml::Element("session", std::string(kSessionNs)))
         .addChild(xml::Element("optional", std::string(kSessionNs)));
+    features.addChild(xml::Element("sm", std::string(kSmNs)));
+    features.addChild(xml::Element("csi", std::string(kCsiNs)));
     for (const auto& f : ctx_.boundFeatures) features.addChild(f);
   }
   // The features element is in the stream namespace, written with the stream: prefix.
@@ -149,6 +156,13 @@ void C2sSession::onStanza(xml::Element stanza) {
       return handleSaslResponse(stanza);
     }
     closeWithError(StreamErrorCondition::NotAuthorized, "authenticate first");
+    return;
+  }
+  if (resuming_) return;  // the old session's state is on its way
+  if (ns == kSmNs && stanza.name() == "resume") return handleResume(stanza);
+  if (ns == kSmNs) {
+    connection_.send(std::string("<failed xmlns='urn:xmpp:sm:3'><unexpected-request "
+                                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"));
     return;
   }
   if (ns == kClientNs && stanza.name() == "iq" && stanza.child("bind", kBindNs)) return handleBind(stanza);
@@ -398,6 +412,13 @@ void C2sSession::handleBind(const xml::Element& iq) {
 
 void C2sSession::handleBound(xml::Element stanza) {
   const std::string& name = stanza.name();
+  if (stanza.xmlns() == kSmNs) return handleSm(stanza);
+  if (stanza.xmlns() == kCsiNs && (name == "active" || name == "inactive")) {
+    inactive_ = name == "inactive";
+    ctx_.router.sessions().setFlag(*this, router::kClientInactive, inactive_);
+    if (!inactive_) flushCsiBuffer();
+    return;
+  }
   if (stanza.xmlns() != kClientNs || (name != "message" && name != "presence" && name != "iq")) {
     closeWithError(StreamErrorCondition::UnsupportedStanzaType,
                    "unsupported top-level element <" + name + "/>");
@@ -407,6 +428,7 @@ void C2sSession::handleBound(xml::Element stanza) {
     sendElement(router::makeIqResult(stanza));
     return;
   }
+  if (sm_) sm_->countInbound();
   if (name == "presence" && !stanza.attr("to")) {
     std::string_view type = stanza.attrOr("type", "");
     if (type.empty()) available_ = true;
@@ -416,7 +438,212 @@ void C2sSession::handleBound(xml::Element stanza) {
 }
 
 void C2sSession::deliver(const net::SharedBytes& stanza) {
-  if (bound_ && phase_ == Phase::Bound) connection_.send(stanza);
+  if (auto next = resumedBy_.lock()) {
+    next->worker().post([next, stanza] { next->deliver(stanza); });
+    return;
+  }
+  if (!bound_) return;
+  if (inactive_ && stanza->starts_with("<presence")) {
+    // XEP-0352: presence can wait while the client is inactive; only the newest per sender.
+    auto from = [](const std::string& s) {
+      auto end = s.find('>');
+      auto at = s.find(" from='");
+      return at < end ? s.substr(at, s.find('\'', at + 7) - at) : std::string();
+    };
+    std::string sender = from(*stanza);
+    std::erase_if(csiBuffer_, [&](const net::SharedBytes& b) { return from(*b) == sender; });
+    csiBuffer_.push_back(stanza);
+    if (csiBuffer_.size() > kMaxCsiBuffer) flushCsiBuffer();
+    return;
+  }
+  flushCsiBuffer();
+  transmit(stanza);
+}
+
+void C2sSession::flushCsiBuffer() {
+  auto buffered = std::move(csiBuffer_);
+  csiBuffer_.clear();
+  for (const auto& b : buffered) transmit(b);
+}
+
+void C2sSession::transmit(const net::SharedBytes& stanza) {
+  if (sm_) {
+    sm_->sent(stanza);
+    if (sm_->unacknowledged() > kMaxUnacked) {
+      if (hibernating_) {
+        endSession();
+      } else {
+        closeWithError(StreamErrorCondition::PolicyViolation, "too many unacknowledged stanzas");
+      }
+      return;
+    }
+  }
+  if (hibernating_ || phase_ != Phase::Bound) return;
+  connection_.send(stanza);
+  if (sm_) requestAckSoon();
+}
+
+void C2sSession::requestAckSoon() {
+  if (sm_->unacknowledged() % kAckEvery == 0) {
+    connection_.send(std::string("<r xmlns='urn:xmpp:sm:3'/>"));
+    return;
+  }
+  if (smTimer_) return;
+  // A few stanzas and then silence: ask once shortly after, so the queue does not linger.
+  smTimer_ = std::make_unique<boost::asio::steady_timer>(worker().context(), std::chrono::seconds(1));
+  smTimer_->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->hibernating_) return;
+    self->smTimer_.reset();
+    if (self->sm_ && self->sm_->unacknowledged() > 0 && self->phase_ == Phase::Bound) {
+      self->connection_.send(std::string("<r xmlns='urn:xmpp:sm:3'/>"));
+    }
+  });
+}
+
+void C2sSession::handleSm(const xml::Element& element) {
+  const std::string& name = element.name();
+  if (name == "enable") {
+    if (sm_) {
+      connection_.send(std::string("<failed xmlns='urn:xmpp:sm:3'><unexpected-request "
+                                   "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"));
+      return;
+    }
+    std::string_view resume = element.attrOr("resume", "false");
+    bool resumable = resume == "true" || resume == "1";
+    sm_ = std::make_unique<StreamManagement>(util::randomHex(16), resumable);
+    std::string out = "<enabled xmlns='urn:xmpp:sm:3'";
+    if (resumable) {
+      ctx_.resumption.add(sm_->id(), weak_from_this());
+      out += " id='" + sm_->id() + "' resume='true' max='" + std::to_string(ctx_.resumeTimeout.count()) + "'";
+    }
+    connection_.send(out + "/>");
+  } else if (name == "r" && sm_) {
+    connection_.send("<a xmlns='urn:xmpp:sm:3' h='" + std::to_string(sm_->inbound()) + "'/>");
+  } else if (name == "a" && sm_) {
+    auto h = std::strtoul(std::string(element.attrOr("h", "")).c_str(), nullptr, 10);
+    if (!sm_->acknowledge(static_cast<std::uint32_t>(h))) {
+      closeWithError(StreamErrorCondition::UndefinedCondition, "acknowledged more stanzas than were sent");
+    }
+  } else if (name != "r" && name != "a") {
+    connection_.send(std::string("<failed xmlns='urn:xmpp:sm:3'><unexpected-request "
+                                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"));
+  }
+}
+
+void C2sSession::handleResume(const xml::Element& element) {
+  std::string previd(element.attrOr("previd", ""));
+  auto h = static_cast<std::uint32_t>(std::strtoul(std::string(element.attrOr("h", "")).c_str(), nullptr, 10));
+  auto old = ctx_.resumption.take(previd);
+  if (old && old->username_ != username_) {
+    ctx_.resumption.add(previd, old);  // someone else's stream: leave it alone
+    old.reset();
+  }
+  if (!old) {
+    connection_.send(std::string("<failed xmlns='urn:xmpp:sm:3'><item-not-found "
+                                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"));
+    return;
+  }
+  resuming_ = true;
+  auto self = shared_from_this();
+  old->worker().post([old, self, h] {
+    auto state = old->detachForResume(self, h);
+    state->old = old;
+    self->worker().post([self, state] { self->completeResume(state); });
+  });
+}
+
+std::shared_ptr<C2sSession::ResumeState> C2sSession::detachForResume(const std::shared_ptr<C2sSession>& by,
+                                                                     std::uint32_t h) {
+  auto state = std::make_shared<ResumeState>();
+  if (!bound_ || !sm_) return state;
+  sm_->acknowledge(h);
+  state->ok = true;
+  state->jid = jid_;
+  state->available = available_;
+  state->sm = std::move(sm_);
+  flushCsiBuffer();
+  resumedBy_ = by;
+  bound_ = false;
+  hibernating_ = false;
+  smTimer_.reset();
+  // The client is back on another connection; a half-dead old one is just dropped.
+  closingByUs_ = true;
+  connection_.abort("resumed on a new connection");
+  return state;
+}
+
+void C2sSession::completeResume(std::shared_ptr<ResumeState> state) {
+  resuming_ = false;
+  if (!state->ok || phase_ == Phase::Closed) {
+    if (state->ok && state->sm) {
+      // We died while the state travelled: the old session's promise falls to us to keep.
+      sm_ = std::move(state->sm);
+      jid_ = state->jid;
+      available_ = state->available;
+      bound_ = ctx_.router.sessions().rebind(*state->old, shared_from_this());
+      endSession();
+      return;
+    }
+    connection_.send(std::string("<failed xmlns='urn:xmpp:sm:3'><item-not-found "
+                                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"));
+    return;
+  }
+  jid_ = state->jid;
+  available_ = state->available;
+  sm_ = std::move(state->sm);
+  if (!ctx_.router.sessions().rebind(*state->old, shared_from_this())) {
+    sm_.reset();
+    connection_.send(std::string("<failed xmlns='urn:xmpp:sm:3'><item-not-found "
+                                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"));
+    return;
+  }
+  bound_ = true;
+  phase_ = Phase::Bound;
+  authTimer_.cancel();
+  ctx_.resumption.add(sm_->id(), weak_from_this());
+  connection_.send("<resumed xmlns='urn:xmpp:sm:3' previd='" + sm_->id() + "' h='" +
+                   std::to_string(sm_->inbound()) + "'/>");
+  for (const auto& stanza : sm_->queue()) connection_.send(stanza);
+  if (sm_->unacknowledged() > 0) connection_.send(std::string("<r xmlns='urn:xmpp:sm:3'/>"));
+  spdlog::debug("{} resumed from {}", jid_.full(), connection_.remoteAddress());
+}
+
+void C2sSession::hibernate() {
+  hibernating_ = true;
+  smTimer_ = std::make_unique<boost::asio::steady_timer>(worker().context(), ctx_.resumeTimeout);
+  smTimer_->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || !self->hibernating_) return;
+    self->endSession();
+  });
+  spdlog::debug("{} lost its connection; resumable for {} s", jid_.full(), ctx_.resumeTimeout.count());
+}
+
+void C2sSession::endSession() {
+  if (!bound_) return;
+  bound_ = false;
+  hibernating_ = false;
+  smTimer_.reset();
+  ctx_.router.sessions().unbind(*this);
+  ctx_.router.sessionClosed(*this, available_);
+  if (!sm_) return;
+  ctx_.resumption.remove(sm_->id());
+  // Nothing the client did not acknowledge is lost: messages go back through the router, to
+  // another resource or to offline storage.
+  for (const auto& bytes : sm_->takeQueue()) {
+    auto stanza = parseStanza(*bytes);
+    if (!stanza || stanza->name() != "message") continue;
+    std::string_view type = stanza->attrOr("type", "normal");
+    if (type == "error" || type == "groupchat" || type == "headline") continue;
+    if (!stanza->child("delay", "urn:xmpp:delay")) {
+      auto& delay = stanza->addChild(xml::Element("delay", "urn:xmpp:delay"));
+      delay.setAttr("from", ctx_.router.domain());
+      delay.setAttr("stamp", util::utcTimestamp());
+    }
+    ctx_.router.route(std::move(*stanza));
+  }
+  sm_.reset();
 }
 
 void C2sSession::closeWithError(StreamErrorCondition condition, std::string_view text) {
@@ -428,6 +655,7 @@ void C2sSession::closeWithError(StreamErrorCondition condition, std::string_view
     out += "<text xmlns='" + std::string(kStreamErrorNs) + "'>" + xml::escapeText(text) + "</text>";
   }
   out += "</stream:error></stream:stream>";
+  closingByUs_ = true;
   connection_.send(std::move(out));
   spdlog::debug("stream error {} to {}: {}", streamErrorName(condition), connection_.remoteAddress(), text);
   phase_ = Phase::Closed;
@@ -436,6 +664,7 @@ void C2sSession::closeWithError(StreamErrorCondition condition, std::string_view
 
 void C2sSession::onStreamClose() {
   if (phase_ == Phase::Closed) return;
+  closingByUs_ = true;
   connection_.send(std::string("</stream:stream>"));
   phase_ = Phase::Closed;
   connection_.close();
@@ -449,10 +678,12 @@ void C2sSession::onClosed(std::string_view reason) {
   delayTimer_.reset();
   scram_.reset();
   if (bound_) {
-    bound_ = false;
-    ctx_.router.sessions().unbind(*this);
-    ctx_.router.sessionClosed(*this, available_);
     spdlog::debug("{} left: {}", jid_.full(), reason);
+    if (sm_ && sm_->resumable() && !closingByUs_) {
+      hibernate();
+    } else {
+      endSession();
+    }
   }
   if (onEnded_) onEnded_(*this);
 }

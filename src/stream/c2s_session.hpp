@@ -15,9 +15,12 @@
 #include "router/stanza_router.hpp"
 #include "sasl/scram.hpp"
 #include "storage/storage_pool.hpp"
+#include "stream/stream_management.hpp"
 #include "stream/xml_stream_parser.hpp"
 
 namespace telex::stream {
+
+class C2sSession;
 
 // Everything a client stream needs from the server, shared by all streams.
 struct C2sContext {
@@ -29,6 +32,8 @@ struct C2sContext {
   auth::AuthThrottle& throttle;
   std::string decoySecret;  // makes SCRAM answers for unknown users look like real ones
   std::vector<xml::Element> boundFeatures;  // stream features modules offer after authentication
+  ResumptionRegistry<C2sSession>& resumption;
+  std::chrono::seconds resumeTimeout;
 };
 
 class C2sSession : public router::Session,
@@ -78,6 +83,24 @@ class C2sSession : public router::Session,
   void sendElement(const xml::Element& element);
   void armAuthTimer();
 
+  // XEP-0198 Stream Management and XEP-0352 Client State Indication.
+  struct ResumeState {
+    bool ok = false;
+    Jid jid;
+    bool available = false;
+    std::unique_ptr<StreamManagement> sm;
+    std::shared_ptr<C2sSession> old;
+  };
+  void handleSm(const xml::Element& element);
+  void handleResume(const xml::Element& element);
+  std::shared_ptr<ResumeState> detachForResume(const std::shared_ptr<C2sSession>& by, std::uint32_t h);
+  void completeResume(std::shared_ptr<ResumeState> state);
+  void transmit(const net::SharedBytes& stanza);
+  void requestAckSoon();
+  void hibernate();
+  void endSession();
+  void flushCsiBuffer();
+
   C2sContext& ctx_;
   net::Connection connection_;
   XmlStreamParser parser_;
@@ -97,6 +120,15 @@ class C2sSession : public router::Session,
   std::optional<sasl::HashAlgo> scramAlgo_;
   bool scramUserKnown_ = false;
   std::function<void(C2sSession&)> onEnded_;
+
+  std::unique_ptr<StreamManagement> sm_;
+  std::unique_ptr<boost::asio::steady_timer> smTimer_;  // ack request, or hibernation deadline
+  bool hibernating_ = false;     // connection lost, waiting for the client to resume
+  bool closingByUs_ = false;     // stream ended on purpose: no hibernation
+  bool resuming_ = false;
+  std::weak_ptr<C2sSession> resumedBy_;  // deliveries that still reach us go there
+  bool inactive_ = false;                // XEP-0352
+  std::vector<net::SharedBytes> csiBuffer_;  // presence held back while inactive
 };
 
 }  // namespace telex::stream

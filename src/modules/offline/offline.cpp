@@ -1,7 +1,7 @@
 // Offline storage: nothing is silently lost. A full store bounces with an error to the sender.
 #include "modules/offline/offline.hpp"
 
-#include "modules/time/time.hpp"
+#include "util/timestamp.hpp"
 
 namespace telex::modules::offline {
 namespace {
@@ -35,7 +35,7 @@ void setup(ModuleContext& ctx) {
     xml::Element stored = e.stanza;
     auto& delay = stored.addChild(xml::Element("delay", "urn:xmpp:delay"));
     delay.setAttr("from", ctx.router().domain());
-    delay.setAttr("stamp", time::utcTimestamp(std::chrono::system_clock::now()));
+    delay.setAttr("stamp", util::utcTimestamp());
     ctx.runBlocking(
         [archive, accounts, cap, user = e.to.local(), with = e.from.bareString(),
          bytes = xml::serialize(stored, "jabber:client")] {
