@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "auth/account_store.hpp"
+#include "auth/invite_store.hpp"
 #include "config/config.hpp"
 #include "jid/jid.hpp"
 #include "modules/module.hpp"
@@ -104,6 +105,13 @@ int main(int argc, char** argv) {
   userPasswd->add_option("jid", userJid, "user@domain")->required();
   userPasswd->add_option("--password", password, "new password (else read from stdin or a prompt)");
   auto* userList = user->add_subcommand("list", "list accounts");
+  auto* invite = app.add_subcommand("invite", "registration invitations (XEP-0401)");
+  invite->require_subcommand(1);
+  std::int64_t inviteUses = 1, inviteDays = 7;
+  auto* inviteCreate = invite->add_subcommand("create", "create an invitation token");
+  inviteCreate->add_option("--uses", inviteUses, "accounts it may create")->check(CLI::Range(1, 100000));
+  inviteCreate->add_option("--days", inviteDays, "days it stays valid")->check(CLI::Range(1, 3650));
+  auto* inviteList = invite->add_subcommand("list", "list unexpired invitations");
   auto* configCmd = app.add_subcommand("config", "configuration helpers");
   configCmd->require_subcommand(1);
   auto* configExample = configCmd->add_subcommand("example", "print the documented example configuration");
@@ -154,6 +162,28 @@ int main(int argc, char** argv) {
   if (configCheck->parsed()) {
     std::cout << "configuration is valid\n";
     return 0;
+  }
+
+  if (invite->parsed()) {
+    if (config.storage.driver == "memory") return fail("invitations need storage.driver = \"sqlite\"");
+    try {
+      auto driver = telex::storage::openStorage(config.storage.driver, config.dataDirPath());
+      telex::auth::InviteStore invites(*driver);
+      if (inviteCreate->parsed()) {
+        auto created = invites.create(inviteUses, std::chrono::hours(24 * inviteDays));
+        std::cout << created.token << "\n";
+        if (!config.registration.enabled) {
+          std::fprintf(stderr, "telexd: note: registration.enabled is off; the token works once it is on\n");
+        }
+      } else if (inviteList->parsed()) {
+        for (const auto& i : invites.list()) {
+          std::cout << i.token << " uses_left=" << i.usesLeft << " expires=" << i.expiresAt << "\n";
+        }
+      }
+      return 0;
+    } catch (const std::exception& e) {
+      return fail(std::string("storage error: ") + e.what());
+    }
   }
 
   if (user->parsed()) {

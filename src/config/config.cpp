@@ -69,6 +69,13 @@ const OptionSpec kOptions[] = {
      [](Config& c) -> FieldRef { return &c.auth.failureWindow; }},
     {"auth.failure_delay", "Seconds each further attempt from a throttled address waits.", 0,
      600, [](Config& c) -> FieldRef { return &c.auth.failureDelay; }},
+    {"registration.enabled", "Allow in-band account registration (XEP-0077). Off by default: "
+     "accounts come from `telexd user add` or invitations.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.registration.enabled; }},
+    {"registration.require_invite", "Registration needs a token from `telexd invite create` "
+     "(XEP-0401 preauth).", 0, 0, [](Config& c) -> FieldRef { return &c.registration.requireInvite; }},
+    {"registration.max_per_address", "Accounts one address may register per hour.", 1, 100000,
+     [](Config& c) -> FieldRef { return &c.registration.maxPerAddress; }},
     {"offline.max_messages", "Messages kept per user while offline; further ones bounce with an "
      "error to the sender.", 0, 1000000, [](Config& c) -> FieldRef { return &c.offline.maxMessages; }},
     {"mam.default", "Which conversations the message archive (XEP-0313) keeps for users who set no "

@@ -52,6 +52,12 @@ struct AuthOptions {
   std::int64_t failureDelay = 5;
 };
 
+struct RegistrationOptions {
+  bool enabled = false;
+  bool requireInvite = true;
+  std::int64_t maxPerAddress = 5;  // per hour
+};
+
 struct OfflineOptions {
   std::int64_t maxMessages = 1000;
 };
@@ -72,6 +78,7 @@ struct Config {
   TlsOptions tls;
   C2sOptions c2s;
   AuthOptions auth;
+  RegistrationOptions registration;
   OfflineOptions offline;
   MamOptions mam;
   ModulesOptions modules;

@@ -66,7 +66,8 @@ std::string xepCoverageMarkdown() {
            "` | " + std::string(summary) + " |\n";
   }
   out += "\nCore (not modules): RFC 6120 streams, STARTTLS, SASL SCRAM-SHA-256/SCRAM-SHA-1/PLAIN, "
-         "resource binding; direct TLS (XEP-0368) on its own port; RFC 6121 §8 message routing.\n";
+         "resource binding; direct TLS (XEP-0368) on its own port; RFC 6121 §8 message routing; stream "
+         "management with resumption (XEP-0198); client state indication (XEP-0352).\n";
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include "modules/offline/offline.hpp"
 #include "modules/ping/ping.hpp"
 #include "modules/presence/presence.hpp"
+#include "modules/register/register.hpp"
 #include "modules/roster/roster.hpp"
 #include "modules/time/time.hpp"
 #include "modules/version/version.hpp"
@@ -29,6 +30,9 @@ std::span<const ModuleSpec> allModules() {
        "activity of offline contacts", {{12, "2.0"}}, {}, {}, &presence::setup},
       {"offline", "Messages stored for offline users, delivered in order with delay stamps",
        {{160, "1.0.1"}, {203, "2.0"}}, {"msgoffline"}, {}, &offline::setup},
+      {"register", "In-band registration (off by default, invitations via XEP-0401), password "
+       "change and account removal", {{77, "2.4"}, {401, "0.5.0"}}, {"jabber:iq:register"}, {},
+       &reg::setup},
   };
   return kModules;
 }

@@ -59,6 +59,9 @@ Expected<bool, std::string> Server::init() {
   }
   pool_ = std::make_unique<storage::StoragePool>(2);
   accounts_ = std::make_unique<auth::AccountStore>(*storage_, static_cast<std::uint32_t>(config_.auth.scramIterations));
+  invites_ = std::make_unique<auth::InviteStore>(*storage_);
+  registrations_ = std::make_unique<auth::AuthThrottle>(static_cast<std::size_t>(config_.registration.maxPerAddress),
+                                                        std::chrono::hours(1), std::chrono::seconds(1));
   throttle_ = std::make_unique<auth::AuthThrottle>(static_cast<std::size_t>(config_.auth.failureLimit),
                                                    std::chrono::seconds(config_.auth.failureWindow),
                                                    std::chrono::seconds(config_.auth.failureDelay));
@@ -107,7 +110,8 @@ Expected<bool, std::string> Server::init() {
   }
   c2s_ = std::make_unique<stream::C2sContext>(stream::C2sContext{
       config_, tls_.get(), *router_, *accounts_, *pool_, *throttle_, util::randomBytes(32),
-      std::move(boundFeatures), resumption_, std::chrono::seconds(config_.c2s.resumeTimeout)});
+      std::move(boundFeatures), resumption_, std::chrono::seconds(config_.c2s.resumeTimeout), *invites_,
+      *registrations_});
 
   std::size_t workerCount = config_.server.workers > 0
                                 ? static_cast<std::size_t>(config_.server.workers)

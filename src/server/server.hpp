@@ -49,6 +49,8 @@ class Server {
   std::unique_ptr<storage::StoragePool> pool_;
   std::unique_ptr<auth::AccountStore> accounts_;
   std::unique_ptr<auth::AuthThrottle> throttle_;
+  std::unique_ptr<auth::InviteStore> invites_;
+  std::unique_ptr<auth::AuthThrottle> registrations_;
   router::HookBus hooks_;
   router::SessionManager sessions_;
   std::unique_ptr<router::StanzaRouter> router_;

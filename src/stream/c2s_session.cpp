@@ -117,6 +117,9 @@ void C2sSession::sendFeatures() {
   xml::Element features("features", std::string(kStreamsNs));
   if (!authenticated_) {
     bool tls = connection_.isTls();
+    if (ctx_.config.registration.enabled && (tls || !ctx_.config.c2s.requireTls)) {
+      features.addChild(xml::Element("register", "http://jabber.org/features/iq-register"));
+    }
     if (!tls) {
       auto& starttls = features.addChild(xml::Element("starttls", std::string(kTlsNs)));
       if (ctx_.config.c2s.requireTls) starttls.addChild(xml::Element("required", std::string(kTlsNs)));
@@ -154,6 +157,9 @@ void C2sSession::onStanza(xml::Element stanza) {
     if (ns == kSaslNs && stanza.name() == "auth") return handleAuth(stanza);
     if (ns == kSaslNs && (stanza.name() == "response" || stanza.name() == "abort")) {
       return handleSaslResponse(stanza);
+    }
+    if (ns == kClientNs && stanza.name() == "iq" && (connection_.isTls() || !ctx_.config.c2s.requireTls)) {
+      return handlePreAuthIq(stanza);
     }
     closeWithError(StreamErrorCondition::NotAuthorized, "authenticate first");
     return;

@@ -9,6 +9,7 @@
 
 #include "auth/account_store.hpp"
 #include "auth/auth_throttle.hpp"
+#include "auth/invite_store.hpp"
 #include "config/config.hpp"
 #include "net/connection.hpp"
 #include "router/session.hpp"
@@ -34,6 +35,8 @@ struct C2sContext {
   std::vector<xml::Element> boundFeatures;  // stream features modules offer after authentication
   ResumptionRegistry<C2sSession>& resumption;
   std::chrono::seconds resumeTimeout;
+  auth::InviteStore& invites;
+  auth::AuthThrottle& registrations;  // accounts registered per address in the last hour
 };
 
 class C2sSession : public router::Session,
@@ -91,6 +94,9 @@ class C2sSession : public router::Session,
     std::unique_ptr<StreamManagement> sm;
     std::shared_ptr<C2sSession> old;
   };
+  // XEP-0077 before authentication (stream/c2s_registration.cpp).
+  void handlePreAuthIq(const xml::Element& iq);
+  void sendIqError(const xml::Element& iq, const router::StanzaError& error);
   void handleSm(const xml::Element& element);
   void handleResume(const xml::Element& element);
   std::shared_ptr<ResumeState> detachForResume(const std::shared_ptr<C2sSession>& by, std::uint32_t h);
@@ -128,6 +134,7 @@ class C2sSession : public router::Session,
   bool resuming_ = false;
   std::weak_ptr<C2sSession> resumedBy_;  // deliveries that still reach us go there
   bool inactive_ = false;                // XEP-0352
+  std::string inviteToken_;              // a valid XEP-0401 token presented on this stream
   std::vector<net::SharedBytes> csiBuffer_;  // presence held back while inactive
 };
 
