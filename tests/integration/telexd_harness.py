@@ -18,6 +18,7 @@ Every wait is bounded. Run with Debian's /usr/bin/python3 (python3-slixmpp).
 
 import argparse
 import asyncio
+import atexit
 import base64
 import logging
 import os
@@ -58,6 +59,21 @@ TELEXD = os.environ.get("TELEXD")
 
 # Log files of every server started in this process (printed on failure).
 _ALL_SERVERS = []
+
+
+def _kill_all_servers():
+    for s in _ALL_SERVERS:
+        try:
+            s.kill()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+# Never leave a telexd behind, whatever way this process ends.
+atexit.register(_kill_all_servers)
+# TELEX_TEST_STORAGE=memory runs a file against the in-memory store: accounts are then made by
+# in-band registration, since the CLI cannot reach a running server's memory.
+STORAGE = os.environ.get("TELEX_TEST_STORAGE") or None
 _KEEP_TEMP = os.environ.get("TELEX_IT_KEEP") == "1"
 _DEBUG = os.environ.get("TELEX_IT_DEBUG") == "1"
 
@@ -126,7 +142,11 @@ class TelexServer:
         self.settings = dict(settings or {})
         self.extra_args = list(extra_args)
         self.config = config
-        self.storage = storage
+        self.storage = storage or STORAGE
+        if self.storage == "memory":
+            self.settings.setdefault("registration.enabled", "true")
+            self.settings.setdefault("registration.require_invite", "false")
+            self.settings.setdefault("registration.max_per_address", "100000")
         self.log_level = log_level
         self.name = name
         self.tmp = tempfile.mkdtemp(prefix="telex-it-")
@@ -174,11 +194,26 @@ class TelexServer:
         return res
 
     def add_user(self, jid, password):
+        if self.storage == "memory":
+            return self._register(jid, password)
         res = self.cli("user", "add", jid, "--password", password)
         if res.returncode != 0:
             raise AssertionError("user add %s failed (%s): %s%s" %
                                  (jid, res.returncode, res.stdout, res.stderr))
         return res
+
+    def _register(self, jid, password):
+        r = RawClient(self.c2s_port)
+        try:
+            r.secure()
+            r.send("<iq type='set' id='reg'><query xmlns='jabber:iq:register'><username>%s"
+                   "</username><password>%s</password></query></iq>" % (jid.split("@")[0], password))
+            resp = r.wait_iq("reg")
+            if resp.get("type") != "result":
+                raise AssertionError("registering %s failed: %s" %
+                                     (jid, ET.tostring(resp, encoding="unicode")))
+        finally:
+            r.close()
 
     def del_user(self, jid):
         res = self.cli("user", "del", jid)

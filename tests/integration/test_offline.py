@@ -7,6 +7,7 @@ Run: /usr/bin/python3 tests/integration/test_offline.py --telexd build/telexd
 
 import os
 import sys
+import unittest
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -87,6 +88,7 @@ class OfflineTest(h.ServerTestCase):
         self.assertIsNotNone(run(bob2.wait_message("for a positive resource", timeout=5)))
 
 
+@unittest.skipIf(h.STORAGE == "memory", "the memory store does not outlive a restart")
 class OfflineRestartTest(h.ServerTestCase):
     users = {"alice@localhost": "alice-pw", "bob@localhost": "bob-pw"}
 
