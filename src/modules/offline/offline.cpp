@@ -1,6 +1,8 @@
 // Offline storage: nothing is silently lost. A full store bounces with an error to the sender.
 #include "modules/offline/offline.hpp"
 
+#include <mutex>
+
 #include "util/timestamp.hpp"
 
 namespace telex::modules::offline {
@@ -58,29 +60,24 @@ void setup(ModuleContext& ctx) {
   });
 
   // Delivered in order at the first available presence with a non-negative priority.
-  ctx.hooks().sessionAvailable.add(5, "offline", [&ctx, archive](router::SessionEvent& e) {
+  auto takeLock = std::make_shared<std::mutex>();
+  ctx.hooks().sessionAvailable.add(5, "offline", [&ctx, archive, takeLock](router::SessionEvent& e) {
     auto info = ctx.router().sessions().info(e.session);
     if (!info || info->priority < 0) return router::HookResult::Pass;
+    // Taken (read and removed) in one step under a lock, so two resources signing in at once
+    // cannot both receive the same stored messages.
     ctx.runBlocking(
-        [archive, user = e.session.jid().local()] {
-          std::vector<storage::ArchiveItem> all;
+        [archive, takeLock, user = e.session.jid().local()] {
+          std::lock_guard lock(*takeLock);
           storage::ArchiveQuery query;
           query.limit = 100000;
           auto page = archive->query(user, query);
+          for (const auto& item : page.items) archive->remove(user, item.id);
           return page.items;
         },
-        [&ctx, archive, session = info->session](auto result) {
-          if (!result || result->empty()) return;
-          std::vector<std::string> delivered;
-          for (const auto& item : *result) {
-            session->deliver(std::make_shared<const std::string>(item.value));
-            delivered.push_back(item.id);
-          }
-          ctx.runBlocking(
-              [archive, user = session->jid().local(), delivered = std::move(delivered)] {
-                for (const auto& id : delivered) archive->remove(user, id);
-              },
-              [](auto) {});
+        [session = info->session](auto result) {
+          if (!result) return;
+          for (const auto& item : *result) session->deliver(std::make_shared<const std::string>(item.value));
         });
     return router::HookResult::Pass;
   });
