@@ -1,5 +1,6 @@
 // telexd: the Telex directory server, and its operator commands (users, config, docs).
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -74,6 +75,9 @@ std::optional<std::string> usernameOf(const std::string& text, const Config& con
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer that vanishes mid-write must cost one connection, not the process: OpenSSL writes
+  // to the socket with plain write(), which raises SIGPIPE unless it is ignored.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"telexd — the Telex instant-messaging server (XMPP)"};
   app.set_version_flag("--version", std::string("telexd ") + TELEX_VERSION);
   app.require_subcommand(0, 1);
