@@ -8,6 +8,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "admin/admin_socket.hpp"
 #include "auth/account_store.hpp"
 #include "auth/invite_store.hpp"
 #include "config/config.hpp"
@@ -109,6 +110,8 @@ int main(int argc, char** argv) {
   userPasswd->add_option("jid", userJid, "user@domain")->required();
   userPasswd->add_option("--password", password, "new password (else read from stdin or a prompt)");
   auto* userList = user->add_subcommand("list", "list accounts");
+  bool onlineOnly = false;
+  userList->add_flag("--online", onlineOnly, "list signed-in sessions of the running server instead");
   auto* invite = app.add_subcommand("invite", "registration invitations (XEP-0401)");
   invite->require_subcommand(1);
   std::int64_t inviteUses = 1, inviteDays = 7;
@@ -188,6 +191,13 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
       return fail(std::string("storage error: ") + e.what());
     }
+  }
+
+  if (user->parsed() && userList->parsed() && onlineOnly) {
+    auto reply = telex::admin::askServer(config.dataDirPath() / "telexd.sock", "sessions");
+    if (!reply) return fail(reply.error());
+    std::cout << *reply;
+    return 0;
   }
 
   if (user->parsed()) {

@@ -11,6 +11,7 @@ namespace {
 constexpr std::array<std::string_view, 2> kStorageDrivers = {"sqlite", "memory"};
 constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",
                                                         "warn",  "error", "off"};
+constexpr std::array<std::string_view, 3> kDirectoryVisibility = {"off", "contacts", "all"};
 constexpr std::array<std::string_view, 3> kMamPolicies = {"always", "roster", "never"};
 
 // A plain array: its size follows the entries, so adding an option is one edit.
@@ -76,6 +77,9 @@ const OptionSpec kOptions[] = {
      "(XEP-0401 preauth).", 0, 0, [](Config& c) -> FieldRef { return &c.registration.requireInvite; }},
     {"registration.max_per_address", "Accounts one address may register per hour.", 1, 100000,
      [](Config& c) -> FieldRef { return &c.registration.maxPerAddress; }},
+    {"directory.visibility", "Who the user directory (XEP-0055 search) shows: off; contacts (only "
+     "users who share presence with the searcher; strangers find nobody); all (every local user).",
+     0, 0, [](Config& c) -> FieldRef { return &c.directory.visibility; }, kDirectoryVisibility},
     {"offline.max_messages", "Messages kept per user while offline; further ones bounce with an "
      "error to the sender.", 0, 1000000, [](Config& c) -> FieldRef { return &c.offline.maxMessages; }},
     {"mam.default", "Which conversations the message archive (XEP-0313) keeps for users who set no "

@@ -52,6 +52,10 @@ struct AuthOptions {
   std::int64_t failureDelay = 5;
 };
 
+struct DirectoryOptions {
+  std::string visibility = "contacts";
+};
+
 struct RegistrationOptions {
   bool enabled = false;
   bool requireInvite = true;
@@ -79,6 +83,7 @@ struct Config {
   C2sOptions c2s;
   AuthOptions auth;
   RegistrationOptions registration;
+  DirectoryOptions directory;
   OfflineOptions offline;
   MamOptions mam;
   ModulesOptions modules;

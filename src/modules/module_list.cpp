@@ -1,13 +1,19 @@
 // The one explicit list of feature modules. Adding a feature means adding its record here.
+#include "modules/blocking/blocking.hpp"
+#include "modules/carbons/carbons.hpp"
 #include "modules/disco/disco.hpp"
 #include "modules/last/last.hpp"
+#include "modules/mam/mam.hpp"
 #include "modules/module.hpp"
 #include "modules/offline/offline.hpp"
 #include "modules/ping/ping.hpp"
 #include "modules/presence/presence.hpp"
 #include "modules/register/register.hpp"
+#include "modules/private_xml/private_xml.hpp"
 #include "modules/roster/roster.hpp"
+#include "modules/search/search.hpp"
 #include "modules/time/time.hpp"
+#include "modules/vcard/vcard.hpp"
 #include "modules/version/version.hpp"
 
 namespace telex::modules {
@@ -33,6 +39,20 @@ std::span<const ModuleSpec> allModules() {
       {"register", "In-band registration (off by default, invitations via XEP-0401), password "
        "change and account removal", {{77, "2.4"}, {401, "0.5.0"}}, {"jabber:iq:register"}, {},
        &reg::setup},
+      {"search", "User directory: find users and who is online, within directory.visibility",
+       {{55, "1.3"}}, {"jabber:iq:search"}, {}, &search::setup},
+      {"blocking", "Block lists: blocked JIDs cannot reach the user, are bounced when the user "
+       "writes to them, and see the user offline", {{191, "1.3"}}, {"urn:xmpp:blocking"}, {},
+       &blocking::setup},
+      {"private_xml", "Private XML storage per user, which also holds legacy bookmarks "
+       "(storage:bookmarks)", {{49, "1.2"}, {48, "1.0"}}, {"jabber:iq:private"}, {},
+       &private_xml::setup},
+      {"vcard", "vCards: each user sets their own (up to 64 KiB), anyone may read it",
+       {{54, "1.2"}}, {"vcard-temp"}, {}, &vcard::setup},
+      {"carbons", "Copies of each conversation for all of a user's carbons-enabled clients",
+       {{280, "1.0.1"}, {297, "1.0"}}, {"urn:xmpp:carbons:2"}, {}, &carbons::setup},
+      {"mam", "Per-user message archive: search by contact and time, paging, archiving preferences",
+       {{313, "1.1.1"}, {59, "1.0"}, {441, "0.2.0"}}, {"urn:xmpp:mam:2"}, {}, &mam::setup},
   };
   return kModules;
 }

@@ -41,6 +41,7 @@ void HookList<Event>::fireAll(Event& event) const {
 template class HookList<StanzaEvent>;
 template class HookList<SessionEvent>;
 template class HookList<MessageEvent>;
+template class HookList<PresenceDeliveryEvent>;
 
 void HookBus::onStanza(std::string_view event, int priority, std::string owner,
                        HookList<StanzaEvent>::Handler handler) {

@@ -45,6 +45,13 @@ struct MessageEvent {
   StanzaRouter& router;
 };
 
+// A presence stanza the router is about to hand to local sessions, whichever module produced it
+// (broadcast to subscribers, probe answers, subscription shares, directed presence). Its 'from'
+// and 'to' are set; every recipient is a resource of the 'to' account.
+struct PresenceDeliveryEvent {
+  const xml::Element& stanza;
+};
+
 template <class Event>
 class HookList {
  public:
@@ -81,6 +88,10 @@ class HookBus {
   HookList<StanzaEvent> messageOutgoing;
   // Every message the core delivers (or fails to deliver) to a local user.
   HookList<MessageEvent> messageIncoming;
+  // Asked before StanzaRouter::deliver hands over a presence stanza; Handled withholds it. Privacy
+  // rules (XEP-0191 blocking) decide here because presence reaches contacts by paths that bypass
+  // the routing events.
+  HookList<PresenceDeliveryEvent> presenceDelivery;
 
  private:
   std::map<std::string, HookList<StanzaEvent>, std::less<>> stanza_;

@@ -17,6 +17,17 @@ std::string_view targetName(Target target) {
   return "host";
 }
 
+namespace {
+
+// Whether a privacy rule withholds this presence from its recipients (HookBus::presenceDelivery).
+bool presenceWithheld(const HookBus& hooks, const xml::Element& stanza) {
+  if (stanza.name() != "presence" || hooks.presenceDelivery.empty()) return false;
+  PresenceDeliveryEvent event{stanza};
+  return hooks.presenceDelivery.fireFirst(event) == HookResult::Handled;
+}
+
+}  // namespace
+
 net::SharedBytes serializeStanza(const xml::Element& stanza) {
   return std::make_shared<const std::string>(xml::serialize(stanza, kClientNs));
 }
@@ -256,7 +267,7 @@ void StanzaRouter::replyError(const xml::Element& stanza, const StanzaError& err
 
 void StanzaRouter::deliver(std::span<const std::shared_ptr<Session>> sessions,
                            const xml::Element& stanza) {
-  if (sessions.empty()) return;
+  if (sessions.empty() || presenceWithheld(hooks_, stanza)) return;
   net::SharedBytes bytes = serializeStanza(stanza);
   for (const auto& s : sessions) {
     if (s) SessionManager::deliverTo(s, bytes);
@@ -264,7 +275,7 @@ void StanzaRouter::deliver(std::span<const std::shared_ptr<Session>> sessions,
 }
 
 void StanzaRouter::deliver(const std::shared_ptr<Session>& session, const xml::Element& stanza) {
-  if (session) SessionManager::deliverTo(session, serializeStanza(stanza));
+  if (session && !presenceWithheld(hooks_, stanza)) SessionManager::deliverTo(session, serializeStanza(stanza));
 }
 
 void StanzaRouter::sessionBound(Session& session) {

@@ -19,6 +19,7 @@ Server::~Server() {
   stop();
   // Acceptors belong to worker 0's io_context: they must go before the workers do.
   listeners_.clear();
+  admin_.reset();
 }
 
 Expected<std::unique_ptr<Server>, std::string> Server::create(const config::Config& config) {
@@ -139,6 +140,21 @@ Expected<bool, std::string> Server::init() {
       listeners_.push_back(std::move(*listener));
     }
   }
+
+  auto admin = admin::AdminSocket::open(workers_->at(0), config_.dataDirPath() / "telexd.sock");
+  if (!admin) {
+    if (admin.error().starts_with("another telexd")) return unexpected(admin.error());
+    spdlog::warn("{}; `telexd user list --online` will not work", admin.error());
+  } else {
+    admin_ = std::move(*admin);
+    admin_->add("sessions", [this](const std::string&) {
+      std::string out;
+      for (const auto& s : sessions_.all()) {
+        out += s.jid.full() + (s.available ? "\tavailable\t" : "\tconnected\t") + std::to_string(s.priority) + "\n";
+      }
+      return out;
+    });
+  }
   return true;
 }
 
@@ -157,6 +173,7 @@ void Server::start() {
   if (started_) return;
   started_ = true;
   workers_->start();
+  if (admin_) admin_->start();
   for (auto& l : listeners_) {
     l->start();
     spdlog::info("listening on {}:{} ({})", l->address(), l->port(),
@@ -181,6 +198,7 @@ void Server::stop() {
   if (!started_) return;
   started_ = false;
   for (auto& l : listeners_) l->stop();
+  if (admin_) admin_->stop();
   closeAllStreams();
   // Give the goodbyes a moment to reach the clients before the loops stop.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "admin/admin_socket.hpp"
 #include "auth/account_store.hpp"
 #include "auth/auth_throttle.hpp"
 #include "config/config.hpp"
@@ -59,6 +60,7 @@ class Server {
   stream::ResumptionRegistry<stream::C2sSession> resumption_;
   std::unique_ptr<stream::C2sContext> c2s_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
+  std::unique_ptr<admin::AdminSocket> admin_;
   // Every open client stream, per worker (touched only on that worker's thread), so shutdown
   // can reach streams that never signed in too.
   std::vector<std::unordered_map<stream::C2sSession*, std::weak_ptr<stream::C2sSession>>> live_;
