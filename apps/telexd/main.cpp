@@ -221,7 +221,8 @@ int main(int argc, char** argv) {
       if (!username) return fail(error);
       std::string jid = *username + "@" + config.server.domain;
       if (userDel->parsed()) {
-        if (!accounts.remove(*username)) return fail("no such user: " + jid);
+        if (!accounts.exists(*username)) return fail("no such user: " + jid);
+        driver->removeUser(*username);
         std::cout << "deleted " << jid << "\n";
         return 0;
       }

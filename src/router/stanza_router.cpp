@@ -246,9 +246,12 @@ void StanzaRouter::defaultPresence(StanzaEvent& event, Target target) {
 }
 
 void StanzaRouter::broadcastToOwnResources(StanzaEvent& event) {
+  // RFC 6121 §4.2.2/§4.4.2: available presence goes to all the user's available resources,
+  // the sender included; unavailable only to the others.
+  bool echo = event.stanza.attrOr("type", "") != "unavailable";
   std::vector<std::shared_ptr<Session>> others;
   for (auto& r : sessions_.resourcesOf(event.from)) {
-    if (r.available && r.jid != event.from) others.push_back(std::move(r.session));
+    if (r.available && (echo || r.jid != event.from)) others.push_back(std::move(r.session));
   }
   if (others.empty()) return;
   xml::Element copy = event.stanza;

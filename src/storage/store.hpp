@@ -88,6 +88,8 @@ class StorageDriver {
   // rethrows if fn throws); the memory driver just runs it. Other threads' calls wait until it ends,
   // so fn must not wait for another thread that uses storage.
   virtual void transaction(const std::function<void()>& fn) = 0;
+  // Deletes everything stored for `user` in every store (account removal).
+  virtual void removeUser(std::string_view user) = 0;
 };
 
 class StorageError : public std::runtime_error {

@@ -101,6 +101,27 @@ TYPED_TEST(StorageDriverTest, KeyValGetSetOverwriteRemove) {
   EXPECT_FALSE(kv->get("alice"));
 }
 
+TYPED_TEST(StorageDriverTest, RemoveUserClearsEveryStoreForThatUserOnly) {
+  auto& d = *this->driver_;
+  d.keyval("accounts")->set("alice", "a");
+  d.keyval("vcard")->set("alice", "v");
+  d.keyval("accounts")->set("bob", "b");
+  d.map("roster")->set("alice", "bob@x", "item");
+  d.map("roster")->set("bob", "alice@x", "item");
+  d.archive("mam")->append("alice", 1, "bob@x", "m1");
+  d.archive("offline")->append("alice", 2, "bob@x", "m2");
+  d.archive("mam")->append("bob", 1, "alice@x", "m3");
+  d.removeUser("alice");
+  EXPECT_FALSE(d.keyval("accounts")->get("alice"));
+  EXPECT_FALSE(d.keyval("vcard")->get("alice"));
+  EXPECT_TRUE(d.map("roster")->all("alice").empty());
+  EXPECT_EQ(d.archive("mam")->count("alice"), 0u);
+  EXPECT_EQ(d.archive("offline")->count("alice"), 0u);
+  EXPECT_EQ(d.keyval("accounts")->get("bob"), "b");
+  EXPECT_EQ(d.map("roster")->all("bob").size(), 1u);
+  EXPECT_EQ(d.archive("mam")->count("bob"), 1u);
+}
+
 TYPED_TEST(StorageDriverTest, KeyValUsersSortedAndStoresSeparate) {
   auto kv = this->driver_->keyval("accounts");
   kv->set("carol", "c");

@@ -2,7 +2,6 @@
 #include "modules/register/register.hpp"
 
 #include "auth/account_store.hpp"
-#include "modules/roster/roster_store.hpp"
 
 namespace telex::modules::reg {
 namespace {
@@ -12,7 +11,6 @@ constexpr std::string_view kRegisterNs = "jabber:iq:register";
 void setup(ModuleContext& ctx) {
   auto accounts = std::make_shared<auth::AccountStore>(
       ctx.storage(), static_cast<std::uint32_t>(ctx.config().auth.scramIterations));
-  auto roster = std::make_shared<roster::RosterStore>(ctx.storage());
 
   auto get = [](const router::StanzaEvent& e, const xml::Element&) -> IqReply {
     xml::Element query("query", std::string(kRegisterNs));
@@ -21,14 +19,14 @@ void setup(ModuleContext& ctx) {
     query.addChild(xml::Element("password", std::string(kRegisterNs)));
     return std::optional<xml::Element>(std::move(query));
   };
-  auto set = [&ctx, accounts, roster](IqRequest request, IqResponder respond) {
+  auto set = [&ctx, accounts](IqRequest request, IqResponder respond) {
     const xml::Element& query = request.payload();
     Jid user = request.from.bare();
     if (query.child("remove", kRegisterNs)) {
       ctx.runBlocking(
-          [accounts, roster, name = user.local()] {
-            roster->removeAll(name);
-            return accounts->remove(name);
+          [&storage = ctx.storage(), name = user.local()] {
+            storage.removeUser(name);  // account, roster, archives, vCard, everything
+            return true;
           },
           [&ctx, respond, user](auto removed) {
             if (!removed) return respond(unexpected(router::StanzaError::internalServerError()));

@@ -80,11 +80,13 @@ void applyOutcome(router::StanzaRouter& router, const SubscriptionOutcome& outco
   for (const auto& push : outcome.pushes) {
     if (auto user = Jid::make(push.user, router.domain())) pushToInterested(router, *user, push);
   }
-  for (const auto& d : outcome.deliveries) router.deliver(availableResources(router, d.to), d.stanza);
-  for (const auto& s : outcome.shares) {
+  auto share = [&router](const PresenceShare& s) {
     auto viewers = availableResources(router, s.viewer);
     sharePresence(router, s.owner, s.viewer, s.available, viewers);
-  }
+  };
+  for (const auto& s : outcome.sharesFirst) share(s);
+  for (const auto& d : outcome.deliveries) router.deliver(availableResources(router, d.to), d.stanza);
+  for (const auto& s : outcome.shares) share(s);
 }
 
 void setup(ModuleContext& ctx) {
@@ -141,8 +143,9 @@ void setup(ModuleContext& ctx) {
         [store, engine, user, contact, remove, name, groups]() -> std::optional<SubscriptionOutcome> {
           if (remove) {
             if (!store->get(user.local(), contact.bareString())) return std::nullopt;
-            return engine->removeItem(user, contact);
+            return engine->removeItem(user, contact);  // takes rosterWriteLock itself
           }
+          std::lock_guard lock(rosterWriteLock());
           RosterItem item = store->get(user.local(), contact.bareString()).value_or(RosterItem{});
           item.jid = contact.bareString();
           item.name = name;

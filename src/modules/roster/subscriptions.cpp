@@ -3,6 +3,11 @@
 
 namespace telex::modules::roster {
 
+std::mutex& rosterWriteLock() {
+  static std::mutex lock;
+  return lock;
+}
+
 SubscriptionEngine::SubscriptionEngine(RosterStore& store, std::string domain, UserExists userExists)
     : store_(store), domain_(std::move(domain)), userExists_(std::move(userExists)) {}
 
@@ -28,6 +33,7 @@ void SubscriptionEngine::save(const Jid& owner, const RosterItem& item, Subscrip
 
 SubscriptionOutcome SubscriptionEngine::outbound(const Jid& user, const Jid& contact, std::string_view type,
                                                  const xml::Element& stanza) {
+  std::lock_guard lock(rosterWriteLock());
   SubscriptionOutcome out;
   std::string status = stanza.childText("status", "jabber:client");
   RosterItem item = store_.get(user.local(), contact.bareString()).value_or(RosterItem{});
@@ -47,8 +53,7 @@ SubscriptionOutcome SubscriptionEngine::outbound(const Jid& user, const Jid& con
       item.addFrom();
       item.inRoster = true;
       save(user, item, out);
-      inbound(user, contact, type, status, out);
-      out.shares.push_back({user.bare(), contact.bare(), true});
+      inbound(user, contact, type, status, out);  // shares the user's presence with the contact
     } else if (!item.hasFrom() && !item.approved) {
       // Pre-approval (RFC 6121 §3.4): nothing is sent; their future request is accepted at once.
       item.approved = true;
@@ -56,23 +61,28 @@ SubscriptionOutcome SubscriptionEngine::outbound(const Jid& user, const Jid& con
       save(user, item, out);
     }
   } else if (type == "unsubscribe") {
-    if (item.hasTo() || item.askOut) {
+    bool hadTo = item.hasTo();
+    if (hadTo || item.askOut) {
       item.removeTo();
       item.askOut = false;
       save(user, item, out);
     }
     inbound(user, contact, type, status, out);
+    // The user no longer sees the contact: their resources go offline for the user (§3.3.3).
+    if (hadTo) out.shares.push_back({contact.bare(), user.bare(), false});
   } else if (type == "unsubscribed") {
-    bool had = item.hasFrom() || item.pendingIn || item.approved;
-    if (had) {
+    bool hadFrom = item.hasFrom();
+    if (hadFrom || item.pendingIn || item.approved) {
       item.removeFrom();
       item.pendingIn = false;
       item.pendingStatus.clear();
       item.approved = false;
       save(user, item, out, item.inRoster);
     }
+    // Withdrawing a pre-approval or denying a request reveals nothing (§3.2.2); cancelling a
+    // real subscription first tells the contact the user's resources are gone.
+    if (hadFrom) out.sharesFirst.push_back({user.bare(), contact.bare(), false});
     inbound(user, contact, type, status, out);
-    if (had) out.shares.push_back({user.bare(), contact.bare(), false});
   }
   return out;
 }
@@ -94,8 +104,7 @@ void SubscriptionEngine::inbound(const Jid& from, const Jid& to, std::string_vie
       item.addFrom();
       item.inRoster = true;
       save(to, item, out);
-      inbound(to, from, "subscribed", {}, out);
-      out.shares.push_back({to.bare(), from.bare(), true});
+      inbound(to, from, "subscribed", {}, out);  // shares to's presence with from
       return;
     }
     item.pendingIn = true;
@@ -128,6 +137,7 @@ void SubscriptionEngine::inbound(const Jid& from, const Jid& to, std::string_vie
 }
 
 SubscriptionOutcome SubscriptionEngine::removeItem(const Jid& user, const Jid& contact) {
+  std::lock_guard lock(rosterWriteLock());
   SubscriptionOutcome out;
   auto item = store_.get(user.local(), contact.bareString());
   if (!item) return out;
@@ -137,10 +147,13 @@ SubscriptionOutcome SubscriptionEngine::removeItem(const Jid& user, const Jid& c
   RosterItem removed;
   removed.jid = contact.bareString();
   out.pushes.push_back({user.local(), removed, true, version});
-  if (hadTo) inbound(user, contact, "unsubscribe", {}, out);
+  if (hadTo) {
+    inbound(user, contact, "unsubscribe", {}, out);
+    if (item->hasTo()) out.shares.push_back({contact.bare(), user.bare(), false});
+  }
   if (hadFrom) {
+    if (item->hasFrom()) out.sharesFirst.push_back({user.bare(), contact.bare(), false});
     inbound(user, contact, "unsubscribed", {}, out);
-    out.shares.push_back({user.bare(), contact.bare(), false});
   }
   return out;
 }

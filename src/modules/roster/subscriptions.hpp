@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -31,11 +32,18 @@ struct PresenceShare {
   bool available = true;
 };
 
+// Applied in this order: pushes, sharesFirst, deliveries, shares (RFC 6121 §3.2.2 wants the
+// contact's unavailable before the unsubscribed; §3.1.6 the subscribed before the presence).
 struct SubscriptionOutcome {
   std::vector<RosterPush> pushes;
+  std::vector<PresenceShare> sharesFirst;
   std::vector<PresenceDelivery> deliveries;
   std::vector<PresenceShare> shares;
 };
+
+// Every read-modify-write of rosters (subscriptions, roster sets, versions) holds this lock, so
+// two pool threads never interleave changes to the same pair of rosters.
+std::mutex& rosterWriteLock();
 
 class SubscriptionEngine {
  public:

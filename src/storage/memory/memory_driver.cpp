@@ -231,6 +231,15 @@ class Registry {
     if (it == stores_.end()) it = stores_.emplace(std::string(name), std::make_shared<Store>()).first;
     return it->second;
   }
+  template <class Fn>
+  void forEach(Fn fn) {
+    std::vector<std::shared_ptr<Store>> all;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& [name, store] : stores_) all.push_back(store);
+    }
+    for (auto& store : all) fn(*store);
+  }
 
  private:
   std::mutex mutex_;
@@ -244,6 +253,11 @@ class MemoryDriver final : public StorageDriver {
   std::shared_ptr<MapStore> map(std::string_view store) override { return maps_.get(store); }
   std::shared_ptr<ArchiveStore> archive(std::string_view store) override { return archives_.get(store); }
   void transaction(const std::function<void()>& fn) override { fn(); }  // no rollback in memory
+  void removeUser(std::string_view user) override {
+    keyvals_.forEach([&](MemoryKeyValStore& s) { s.remove(user); });
+    maps_.forEach([&](MemoryMapStore& s) { s.removeAll(user); });
+    archives_.forEach([&](MemoryArchiveStore& s) { s.removeAll(user); });
+  }
 
  private:
   Registry<MemoryKeyValStore> keyvals_;

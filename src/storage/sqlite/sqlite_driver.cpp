@@ -535,6 +535,19 @@ class SqliteDriver final : public StorageDriver {
     return std::make_shared<SqliteArchiveStore>(conn_, std::string(store));
   }
   void transaction(const std::function<void()>& fn) override { conn_->transaction(fn, true); }
+  void removeUser(std::string_view user) override {
+    conn_->transaction(
+        [&] {
+          for (const char* sql : {"DELETE FROM keyval WHERE user = ?1", "DELETE FROM map WHERE user = ?1",
+                                  "DELETE FROM archive WHERE user = ?1"}) {
+            Statement st = conn_->prepare(sql);
+            st.bindText(1, user);
+            while (st.step()) {
+            }
+          }
+        },
+        true);
+  }
 
  private:
   std::shared_ptr<Connection> conn_;  // shared with the stores so they may outlive the driver
