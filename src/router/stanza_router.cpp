@@ -102,6 +102,12 @@ void StanzaRouter::routeFromClient(Session& origin, xml::Element stanza) {
   dispatch(stanza, from, to, &origin);
 }
 
+void StanzaRouter::addComponent(std::string domain, ComponentHandler handler) {
+  components_.emplace(std::move(domain), std::move(handler));
+}
+
+bool StanzaRouter::isComponent(std::string_view domain) const { return components_.contains(domain); }
+
 void StanzaRouter::route(xml::Element stanza) {
   auto from = Jid::parse(stanza.attrOr("from", domain_));
   auto to = Jid::parse(stanza.attrOr("to", ""));
@@ -114,6 +120,11 @@ void StanzaRouter::route(xml::Element stanza) {
 
 void StanzaRouter::dispatch(xml::Element& stanza, const Jid& from, const Jid& to,
                             Session* origin) {
+  if (auto component = components_.find(to.domain()); component != components_.end()) {
+    StanzaEvent event{stanza, from, to, origin, *this};
+    component->second(event);
+    return;
+  }
   Target target;
   if (to.domain() != domain_) {
     target = Target::Remote;
@@ -262,6 +273,10 @@ void StanzaRouter::broadcastToOwnResources(StanzaEvent& event) {
 void StanzaRouter::replyError(const xml::Element& stanza, const StanzaError& error) {
   if (stanza.attrOr("type", "") == "error") return;
   auto sender = Jid::parse(stanza.attrOr("from", ""));
+  if (sender && isComponent(sender->domain())) {
+    route(makeErrorReply(stanza, error));  // a service hears about its undeliverable stanzas
+    return;
+  }
   if (!sender || sender->domain() != domain_ || !sender->hasResource()) return;
   xml::Element reply = makeErrorReply(stanza, error);
   if (!stanza.attr("to")) reply.setAttr("from", sender->bareString());

@@ -3,6 +3,8 @@
 // It knows no features; an IQ request nobody handles gets service-unavailable here.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -30,6 +32,13 @@ class StanzaRouter {
   // A stanza the server itself sends; 'from' and 'to' must already be set.
   void route(xml::Element stanza);
 
+  // A service on its own domain (e.g. conference.<domain> for group chat). Every stanza to that
+  // domain or to a JID at it goes to `handler`; the service sends with route(). Register at
+  // start-up only; workers read the table without locks.
+  using ComponentHandler = std::function<void(StanzaEvent& event)>;
+  void addComponent(std::string domain, ComponentHandler handler);
+  bool isComponent(std::string_view domain) const;
+
   // Sends an error reply to the sender of `stanza`, unless it is itself an error.
   void replyError(const xml::Element& stanza, const StanzaError& error);
   // Serializes once and queues the same bytes on each session.
@@ -53,6 +62,7 @@ class StanzaRouter {
 
   std::string domain_;
   Jid domainJid_;
+  std::map<std::string, ComponentHandler, std::less<>> components_;
   SessionManager& sessions_;
   HookBus& hooks_;
 };

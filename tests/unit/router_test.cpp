@@ -214,6 +214,27 @@ TEST_F(RouterTest, RemoteDomainIsNotFound) {
   EXPECT_NE(alice->received[0].find("remote-server-not-found"), std::string::npos);
 }
 
+TEST_F(RouterTest, ComponentDomainGetsItsStanzasAndItsErrorsBack) {
+  auto alice = connect("alice@example.org/one");
+  std::vector<std::string> seen;
+  router_.addComponent("conference.example.org", [&](StanzaEvent& e) {
+    seen.push_back(e.from.full() + " -> " + e.to.full() + " " + std::string(e.stanza.attrOr("type", "")));
+  });
+  router_.routeFromClient(*alice, message("room@conference.example.org", "groupchat"));
+  // The component writes to a user who is not online: the error comes back to the component.
+  xml::Element out("message", "jabber:client");
+  out.setAttr("from", "room@conference.example.org/nick");
+  out.setAttr("to", "nobody@example.org");
+  out.setAttr("type", "chat");
+  router_.route(std::move(out));
+  run();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], "alice@example.org/one -> room@conference.example.org groupchat");
+  EXPECT_EQ(seen[1], "nobody@example.org -> room@conference.example.org/nick error");
+  EXPECT_TRUE(router_.isComponent("conference.example.org"));
+  EXPECT_FALSE(router_.isComponent("example.org"));
+}
+
 TEST(SessionManagerTest, ConflictReplacesAndLimitApplies) {
   net::Worker worker(0);
   SessionManager sessions(2);
