@@ -84,7 +84,10 @@ class HookBus {
   HookList<SessionEvent> sessionBound;
   HookList<SessionEvent> sessionAvailable;  // after the initial presence was broadcast
   HookList<SessionEvent> sessionClosed;
-  // Every message a local client sends, after 'from' is stamped (archives, carbons).
+  // First decision on every message a local client sends, before anything else sees it: a
+  // privacy rule (blocking) refuses here, so archives and carbons never record a refused message.
+  HookList<StanzaEvent> messageFilter;
+  // Every message a local client sends that passed the filter (archives, carbons).
   HookList<StanzaEvent> messageOutgoing;
   // Every message the core delivers (or fails to deliver) to a local user.
   HookList<MessageEvent> messageIncoming;

@@ -97,6 +97,7 @@ void StanzaRouter::routeFromClient(Session& origin, xml::Element stanza) {
   }
   if (stanza.name() == "message") {
     StanzaEvent event{stanza, from, to, &origin, *this};
+    if (hooks_.messageFilter.fireFirst(event) == HookResult::Handled) return;
     hooks_.messageOutgoing.fireAll(event);
   }
   dispatch(stanza, from, to, &origin);

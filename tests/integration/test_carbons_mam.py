@@ -442,5 +442,28 @@ class MamTest(h.ServerTestCase):
         self.assertEqual(stanza_error(resp)[1], "bad-request", text(resp))
 
 
+
+class RefusedMessagesTest(h.ServerTestCase):
+    """A message the blocking module refuses is neither archived nor carbon-copied."""
+    users = {"henry@localhost": "henry-pw", "ivy@localhost": "ivy-pw"}
+
+    def test_blocked_recipient_not_archived_or_copied(self):
+        henry = self.login("henry@localhost/one")
+        henry2 = self.login("henry@localhost/two")
+        set_carbons(henry, True)
+        set_carbons(henry2, True)
+        resp = run(henry.iq(None, "<block xmlns='urn:xmpp:blocking'><item jid='ivy@localhost'/></block>",
+                            "set"))
+        self.assertEqual(resp.get("type"), "result", text(resp))
+        henry.send_message("ivy@localhost", "refused by my own block")
+        err = run(henry.wait_message(pred=lambda m: m["type"] == "error", timeout=5))
+        self.assertIsNotNone(err, "sending to a blocked JID must bounce")
+        run(henry.sync())
+        h.pump(0.3)
+        self.assertFalse(has_carbon(henry2, "refused by my own block"))
+        page = mam_query(henry, mam_form(**{"with": "ivy@localhost"}))
+        self.assertEqual(page.bodies, [])
+
+
 if __name__ == "__main__":
     h.main()

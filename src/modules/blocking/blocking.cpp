@@ -387,6 +387,8 @@ void setup(ModuleContext& ctx) {
     ctx.hooks().onStanza("iq/" + std::string(target), kPriority, "blocking", onIq);
   }
   for (std::string_view event : kAccountIqEvents) ctx.hooks().onStanza(event, kPriority, "blocking", onIq);
+  // A client's messages are judged before archives and carbons see them.
+  ctx.hooks().messageFilter.add(kPriority, "blocking", onMessage);
   ctx.hooks().presenceDelivery.add(kPriority, "blocking",
                                    [m](router::PresenceDeliveryEvent& e) { return m->onPresenceDelivery(e); });
   ctx.hooks().sessionClosed.add(0, "blocking", [m](router::SessionEvent& e) {
