@@ -102,8 +102,12 @@ int main(int argc, char** argv) {
   user->require_subcommand(1);
   std::string userJid, password;
   auto* userAdd = user->add_subcommand("add", "create an account");
-  userAdd->add_option("jid", userJid, "user@domain")->required();
+  userAdd->add_option("jid", userJid, "user@domain");
   userAdd->add_option("--password", password, "password (else read from stdin or a prompt)");
+  std::string bulkPrefix;
+  std::size_t bulkCount = 0;
+  userAdd->add_option("--bulk", bulkPrefix, "create PREFIX1 … PREFIXN (load-test accounts)");
+  userAdd->add_option("--count", bulkCount, "how many --bulk accounts")->check(CLI::Range(1, 10000000));
   auto* userDel = user->add_subcommand("del", "delete an account");
   userDel->add_option("jid", userJid, "user@domain")->required();
   auto* userPasswd = user->add_subcommand("passwd", "change an account's password");
@@ -216,6 +220,20 @@ int main(int argc, char** argv) {
         for (const auto& name : accounts.list()) std::cout << name << "@" << config.server.domain << "\n";
         return 0;
       }
+      if (userAdd->parsed() && !bulkPrefix.empty()) {
+        std::string error;
+        auto prefix = usernameOf(bulkPrefix + "1", config, error);
+        if (!prefix || bulkCount == 0) return fail(bulkCount == 0 ? "--bulk needs --count N" : error);
+        auto pw = readPassword(password);
+        if (!pw) return fail("no password given");
+        auto start = std::chrono::steady_clock::now();
+        std::size_t created = accounts.createBulk(prefix->substr(0, prefix->size() - 1), bulkCount, *pw);
+        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::cout << "created " << created << " accounts (" << bulkCount - created << " existed) in "
+                  << seconds << " s\n";
+        return 0;
+      }
+      if (userJid.empty()) return fail("user add needs a JID (or --bulk PREFIX --count N)");
       std::string error;
       auto username = usernameOf(userJid, config, error);
       if (!username) return fail(error);

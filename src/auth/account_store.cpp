@@ -6,7 +6,21 @@
 namespace telex::auth {
 
 AccountStore::AccountStore(storage::StorageDriver& driver, std::uint32_t iterations)
-    : store_(driver.keyval("accounts")), iterations_(iterations) {}
+    : driver_(driver), store_(driver.keyval("accounts")), iterations_(iterations) {}
+
+std::size_t AccountStore::createBulk(std::string_view prefix, std::size_t count, std::string_view password) {
+  std::string encoded = encode(password);
+  std::size_t created = 0;
+  driver_.transaction([&] {
+    for (std::size_t i = 1; i <= count; ++i) {
+      std::string name = std::string(prefix) + std::to_string(i);
+      if (store_->get(name)) continue;
+      store_->set(name, encoded);
+      ++created;
+    }
+  });
+  return created;
+}
 
 std::string AccountStore::encode(std::string_view password) const {
   return sasl::encodeCredentials({sasl::makeScramCredentials(sasl::HashAlgo::Sha256, password, iterations_),

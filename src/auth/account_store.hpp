@@ -22,6 +22,10 @@ class AccountStore {
   bool create(std::string_view username, std::string_view password);    // false if it exists
   bool setPassword(std::string_view username, std::string_view password);  // false if missing
   bool remove(std::string_view username);
+  // Creates prefix1 … prefixN sharing one password, in one transaction. The keys are derived
+  // once and shared (same salt) — fine for load-test accounts, which is what this is for.
+  // Returns how many were created (existing names are skipped).
+  std::size_t createBulk(std::string_view prefix, std::size_t count, std::string_view password);
   std::vector<std::string> list();
 
   // Verifies a password (for SASL PLAIN) against the stored SCRAM-SHA-256 key.
@@ -30,6 +34,7 @@ class AccountStore {
  private:
   std::string encode(std::string_view password) const;
 
+  storage::StorageDriver& driver_;
   std::shared_ptr<storage::KeyValStore> store_;
   std::uint32_t iterations_;
 };

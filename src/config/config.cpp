@@ -38,7 +38,7 @@ const OptionSpec kOptions[] = {
     {"c2s.tls_port", "Client port with direct TLS (XEP-0368); 0 disables it.", 0, 65535,
      [](Config& c) -> FieldRef { return &c.c2s.tlsPort; }},
     {"c2s.require_tls", "Refuse authentication before TLS. Turning this off allows PLAIN over "
-     "unencrypted connections and is meant for loopback benchmarks only.", 0, 0,
+     "unencrypted connections from loopback addresses only, for benchmarks.", 0, 0,
      [](Config& c) -> FieldRef { return &c.c2s.requireTls; }},
     {"c2s.max_resources", "Simultaneous resources (connections) per account.", 1, 1000,
      [](Config& c) -> FieldRef { return &c.c2s.maxResources; }},

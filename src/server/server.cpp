@@ -121,8 +121,8 @@ Expected<bool, std::string> Server::init() {
   live_.resize(workerCount);
 
   if (!config_.c2s.requireTls) {
-    spdlog::warn("c2s.require_tls is off: passwords may cross the network unencrypted. Use this "
-                 "only for loopback benchmarks.");
+    spdlog::warn("c2s.require_tls is OFF: clients on loopback may sign in without TLS and send "
+                 "passwords in clear (benchmark mode); other addresses still need TLS.");
   }
   struct PortSpec {
     std::int64_t port;

@@ -113,18 +113,23 @@ void C2sSession::onStreamOpen(const xml::Element& header, std::string_view conte
   sendFeatures();
 }
 
+bool C2sSession::plaintextAllowed() const {
+  // Only ever for loopback peers, even with c2s.require_tls off: benchmarks, never the network.
+  return !ctx_.config.c2s.requireTls && connection_.remoteIsLoopback();
+}
+
 void C2sSession::sendFeatures() {
   xml::Element features("features", std::string(kStreamsNs));
   if (!authenticated_) {
     bool tls = connection_.isTls();
-    if (ctx_.config.registration.enabled && (tls || !ctx_.config.c2s.requireTls)) {
+    if (ctx_.config.registration.enabled && (tls || plaintextAllowed())) {
       features.addChild(xml::Element("register", "http://jabber.org/features/iq-register"));
     }
     if (!tls) {
       auto& starttls = features.addChild(xml::Element("starttls", std::string(kTlsNs)));
-      if (ctx_.config.c2s.requireTls) starttls.addChild(xml::Element("required", std::string(kTlsNs)));
+      if (!plaintextAllowed()) starttls.addChild(xml::Element("required", std::string(kTlsNs)));
     }
-    if (tls || !ctx_.config.c2s.requireTls) {
+    if (tls || plaintextAllowed()) {
       auto& mechanisms = features.addChild(xml::Element("mechanisms", std::string(kSaslNs)));
       for (std::string_view m : {"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"}) {
         mechanisms.addChild(xml::Element("mechanism", std::string(kSaslNs))).addText(m);
@@ -158,7 +163,7 @@ void C2sSession::onStanza(xml::Element stanza) {
     if (ns == kSaslNs && (stanza.name() == "response" || stanza.name() == "abort")) {
       return handleSaslResponse(stanza);
     }
-    if (ns == kClientNs && stanza.name() == "iq" && (connection_.isTls() || !ctx_.config.c2s.requireTls)) {
+    if (ns == kClientNs && stanza.name() == "iq" && (connection_.isTls() || plaintextAllowed())) {
       return handlePreAuthIq(stanza);
     }
     closeWithError(StreamErrorCondition::NotAuthorized, "authenticate first");
@@ -193,7 +198,7 @@ void C2sSession::handleStartTls(const xml::Element&) {
 }
 
 void C2sSession::handleAuth(const xml::Element& stanza) {
-  if (!connection_.isTls() && ctx_.config.c2s.requireTls) {
+  if (!connection_.isTls() && !plaintextAllowed()) {
     saslFailure("encryption-required", "use STARTTLS first", false);
     return;
   }

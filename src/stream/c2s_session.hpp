@@ -75,6 +75,7 @@ class C2sSession : public router::Session,
 
   void sendHeader(const std::string& streamId);
   void sendFeatures();
+  bool plaintextAllowed() const;
   void handleStartTls(const xml::Element& stanza);
   void handleAuth(const xml::Element& stanza);
   void startAuth(std::string mechanism, std::string initial);
