@@ -7,6 +7,7 @@ packages=(
   libspdlog-dev libfmt-dev libtomlplusplus-dev libidn-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-slixmpp openssl
+  prosody
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -16,5 +17,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update
+  # Reference servers (prosody, later coturn) are installed for tests to start with their own
+  # configs on loopback; their system services must not start and take ports such as 5222.
+  policy=/usr/sbin/policy-rc.d
+  made_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo_cmd tee "$policy" >/dev/null
+    $sudo_cmd chmod +x "$policy"
+    made_policy=1
+    trap '$sudo_cmd rm -f "$policy"' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y --no-install-recommends "${missing[@]}"
 fi
