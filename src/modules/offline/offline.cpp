@@ -1,6 +1,8 @@
 // Offline storage: nothing is silently lost. A full store bounces with an error to the sender.
 #include "modules/offline/offline.hpp"
 
+#include "modules/mam/archive_queue.hpp"
+
 #include <mutex>
 
 #include "util/timestamp.hpp"
@@ -31,14 +33,17 @@ void setup(ModuleContext& ctx) {
   auto archive = ctx.storage().archive("offline");
   auto accounts = ctx.storage().keyval("accounts");
   auto cap = static_cast<std::size_t>(ctx.config().offline.maxMessages);
+  // One job at a time, in routing order: plain pool jobs may overtake each other, which would
+  // store messages out of order and let a later one take the last free place.
+  auto queue = std::make_shared<mam::ArchiveQueue>(ctx);
 
-  ctx.hooks().onStanza("message/offline", 0, "offline", [&ctx, archive, accounts, cap](router::StanzaEvent& e) {
+  ctx.hooks().onStanza("message/offline", 0, "offline", [&ctx, queue, archive, accounts, cap](router::StanzaEvent& e) {
     if (!worthStoring(e.stanza)) return router::HookResult::Pass;
     xml::Element stored = e.stanza;
     auto& delay = stored.addChild(xml::Element("delay", "urn:xmpp:delay"));
     delay.setAttr("from", ctx.router().domain());
     delay.setAttr("stamp", util::utcTimestamp());
-    ctx.runBlocking(
+    queue->run(
         [archive, accounts, cap, user = e.to.local(), with = e.from.bareString(),
          bytes = xml::serialize(stored, "jabber:client")] {
           if (!accounts->get(user)) return StoreResult::NoSuchUser;
@@ -61,12 +66,12 @@ void setup(ModuleContext& ctx) {
 
   // Delivered in order at the first available presence with a non-negative priority.
   auto takeLock = std::make_shared<std::mutex>();
-  ctx.hooks().sessionAvailable.add(5, "offline", [&ctx, archive, takeLock](router::SessionEvent& e) {
+  ctx.hooks().sessionAvailable.add(5, "offline", [&ctx, queue, archive, takeLock](router::SessionEvent& e) {
     auto info = ctx.router().sessions().info(e.session);
     if (!info || info->priority < 0) return router::HookResult::Pass;
     // Taken (read and removed) in one step under a lock, so two resources signing in at once
     // cannot both receive the same stored messages.
-    ctx.runBlocking(
+    queue->run(
         [archive, takeLock, user = e.session.jid().local()] {
           std::lock_guard lock(*takeLock);
           storage::ArchiveQuery query;
