@@ -7,7 +7,9 @@ packages=(
   libspdlog-dev libfmt-dev libtomlplusplus-dev libidn-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-slixmpp openssl
+  coturn
   prosody
+  smbclient
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -13,6 +13,7 @@
 #include "auth/invite_store.hpp"
 #include "config/config.hpp"
 #include "jid/jid.hpp"
+#include "modules/announce/announce_cli.hpp"
 #include "modules/module.hpp"
 #include "server/server.hpp"
 #include "storage/storage_factory.hpp"
@@ -131,6 +132,10 @@ int main(int argc, char** argv) {
   docs->require_subcommand(1);
   auto* docsXep = docs->add_subcommand("xep-coverage", "print docs/xep-coverage.md");
 
+  // ---- NET SEND: announce, motd, group, audit (src/modules/announce/announce_cli.cpp) ----
+  telex::modules::announce::OperatorCommands netSendCommands(app);
+  // ---- end of NET SEND block ----
+
   CLI11_PARSE(app, argc, argv);
 
   if (configExample->parsed()) {
@@ -174,6 +179,10 @@ int main(int argc, char** argv) {
     std::cout << "configuration is valid\n";
     return 0;
   }
+
+  // ---- NET SEND: announce, motd, group, audit ----
+  if (auto exitCode = netSendCommands.run(config)) return *exitCode;
+  // ---- end of NET SEND block ----
 
   if (invite->parsed()) {
     if (config.storage.driver == "memory") return fail("invitations need storage.driver = \"sqlite\"");

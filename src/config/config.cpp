@@ -5,6 +5,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "jid/jid.hpp"
+
 namespace telex::config {
 namespace {
 
@@ -24,6 +26,12 @@ const OptionSpec kOptions[] = {
      [](Config& c) -> FieldRef { return &c.server.workers; }},
     {"server.log_level", "Log verbosity.", 0, 0,
      [](Config& c) -> FieldRef { return &c.server.logLevel; }, kLogLevels},
+    {"server.admins", "Administrators (bare JIDs): they may run every admin command, including "
+     "announcements (XEP-0133) and the message of the day.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.server.admins; }},
+    {"server.announcers", "Bare JIDs that may send announcements and set the message of the day, "
+     "but run no other admin command.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.server.announcers; }},
     {"storage.driver", "Where data lives: sqlite (data_dir/telex.db) or memory (lost on exit).",
      0, 0, [](Config& c) -> FieldRef { return &c.storage.driver; }, kStorageDrivers},
     {"tls.certificate", "PEM certificate chain; empty = data_dir/tls/cert.pem, self-signed "
@@ -85,10 +93,67 @@ const OptionSpec kOptions[] = {
     {"mam.default", "Which conversations the message archive (XEP-0313) keeps for users who set no "
      "preference: always, roster (only with contacts in the user's roster) or never.", 0, 0,
      [](Config& c) -> FieldRef { return &c.mam.defaultPolicy; }, kMamPolicies},
-    {"mam.retention_days", "Days archived messages are kept; older ones are removed. 0 keeps them "
-     "forever.", 0, 36500, [](Config& c) -> FieldRef { return &c.mam.retentionDays; }},
+    {"mam.retention_days", "Days archived messages (users' and group chat rooms' archives) are kept; "
+     "older ones are removed. 0 keeps them forever.", 0, 36500,
+     [](Config& c) -> FieldRef { return &c.mam.retentionDays; }},
     {"mam.max_page_size", "Most archived messages sent for one query; a larger RSM <max/> is cut to "
      "this.", 1, 10000, [](Config& c) -> FieldRef { return &c.mam.maxPageSize; }},
+    {"muc.domain", "Domain of the group chat service (XEP-0045); empty means conference.<server.domain>.",
+     0, 0, [](Config& c) -> FieldRef { return &c.muc.domain; }},
+    {"muc.max_history", "Most messages a room may replay to a joining occupant (the highest "
+     "history length an owner can configure).", 0, 1000,
+     [](Config& c) -> FieldRef { return &c.muc.maxHistory; }},
+    {"muc.max_rooms_per_user", "Rooms one user may have created at a time; 0 = unlimited.", 0, 1000000,
+     [](Config& c) -> FieldRef { return &c.muc.maxRoomsPerUser; }},
+    {"muc.restrict_room_creation", "Only the users in muc.room_creators may create rooms.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.muc.restrictRoomCreation; }},
+    {"muc.room_creators", "Bare JIDs allowed to create rooms when muc.restrict_room_creation is on.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.muc.roomCreators; }},
+    {"announce.rate_per_minute", "Announcements and message-of-the-day changes one sender may make "
+     "per minute; 0 = unlimited. Refused attempts are audited.", 0, 10000,
+     [](Config& c) -> FieldRef { return &c.announce.ratePerMinute; }},
+    {"winpopup.enabled", "Accept WinPopup messages (`smbclient -M`, NET SEND) and deliver them to the "
+     "users named in winpopup.names. The protocol has no authentication: keep it to trusted networks.",
+     0, 0, [](Config& c) -> FieldRef { return &c.winpopup.enabled; }},
+    {"winpopup.interfaces", "Addresses the WinPopup listener binds to (e.g. [\"0.0.0.0\"] for the LAN).",
+     0, 0, [](Config& c) -> FieldRef { return &c.winpopup.interfaces; }},
+    {"winpopup.port", "TCP port of the NetBIOS session service; 139 needs root or "
+     "CAP_NET_BIND_SERVICE.", 1, 65535, [](Config& c) -> FieldRef { return &c.winpopup.port; }},
+    {"winpopup.allow", "Source networks (CIDR, IPv4 or IPv6) allowed to send; other connections are "
+     "closed at once.", 0, 0, [](Config& c) -> FieldRef { return &c.winpopup.allow; }},
+    {"winpopup.rate_per_minute", "Messages accepted per source address per minute.", 1, 100000,
+     [](Config& c) -> FieldRef { return &c.winpopup.ratePerMinute; }},
+    {"winpopup.names", "NetBIOS names and who receives their messages: a user (\"alice@domain\") or one "
+     "of a user's machines (a full JID, \"bob@domain/desk\"), e.g. { ALICE = \"alice@localhost\" }.",
+     0, 0, [](Config& c) -> FieldRef { return &c.winpopup.names; }},
+    {"http.interfaces", "Addresses the HTTP listeners (file upload, later the admin API) bind to.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.http.interfaces; }},
+    {"http.port", "Plain-HTTP port, answered only for loopback peers (a local reverse proxy, tests); 0 "
+     "disables it.", 0, 65535, [](Config& c) -> FieldRef { return &c.http.port; }},
+    {"http.tls_port", "HTTPS port, with the server's certificate; 0 disables it.", 0, 65535,
+     [](Config& c) -> FieldRef { return &c.http.tlsPort; }},
+    {"http.external_url", "Base URL clients reach the HTTP listener at, as in upload slots (e.g. "
+     "\"https://files.example.org\"); empty = https://<domain>:<tls_port> (http://<domain>:<port> "
+     "when tls_port is 0).", 0, 0, [](Config& c) -> FieldRef { return &c.http.externalUrl; }},
+    {"upload.max_file_size", "Largest file, in bytes, a user may upload (XEP-0363).", 1,
+     std::int64_t{1} << 40, [](Config& c) -> FieldRef { return &c.upload.maxFileSize; }},
+    {"upload.quota_per_user", "Bytes of uploaded, unexpired files each user may have; 0 = unlimited.", 0,
+     std::int64_t{1} << 50, [](Config& c) -> FieldRef { return &c.upload.quotaPerUser; }},
+    {"upload.expire_days", "Days an uploaded file is kept; 0 keeps files forever.", 0, 36500,
+     [](Config& c) -> FieldRef { return &c.upload.expireDays; }},
+    {"proxy65.interfaces", "Addresses the SOCKS5 bytestream proxy (XEP-0065) listens on.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.proxy65.interfaces; }},
+    {"proxy65.port", "SOCKS5 bytestream proxy port; 0 turns the proxy off.", 0, 65535,
+     [](Config& c) -> FieldRef { return &c.proxy65.port; }},
+    {"proxy65.host", "Address of the proxy handed to clients; empty = the first of proxy65.interfaces "
+     "(or the domain when that is a wildcard).", 0, 0, [](Config& c) -> FieldRef { return &c.proxy65.host; }},
+    {"turn.host", "STUN/TURN server (coturn) announced to signed-in users through XEP-0215; empty "
+     "announces none.", 0, 0, [](Config& c) -> FieldRef { return &c.turn.host; }},
+    {"turn.port", "STUN/TURN port (UDP and TCP).", 1, 65535, [](Config& c) -> FieldRef { return &c.turn.port; }},
+    {"turn.secret", "Shared secret of the TURN REST API (coturn's static-auth-secret); empty: STUN only, "
+     "no TURN credentials.", 0, 0, [](Config& c) -> FieldRef { return &c.turn.secret; }},
+    {"turn.ttl", "Seconds the TURN credentials handed out stay valid.", 60, 30 * 86400,
+     [](Config& c) -> FieldRef { return &c.turn.ttl; }},
     {"modules.disabled", "Feature modules to leave off (see docs/xep-coverage.md).", 0, 0,
      [](Config& c) -> FieldRef { return &c.modules.disabled; }},
 };
@@ -148,6 +213,15 @@ Expected<std::monostate, std::string> assign(Config& config, const OptionSpec& s
       out.push_back(*item.value<std::string>());
     }
     **l = std::move(out);
+  } else if (auto* m = std::get_if<std::map<std::string, std::string>*>(&field)) {
+    const auto* table = value.as_table();
+    if (!table) return fail("expected a table of strings, like { NAME = \"value\" }");
+    std::map<std::string, std::string> out;
+    for (const auto& [key, item] : *table) {
+      if (!item.is_string()) return fail("expected a table of strings, like { NAME = \"value\" }");
+      out[std::string(key.str())] = *item.value<std::string>();
+    }
+    **m = std::move(out);
   }
   return std::monostate{};
 }
@@ -181,10 +255,19 @@ std::string tomlLiteral(const FieldRef& field) {
           out << (*p ? "true" : "false");
         } else if constexpr (std::is_same_v<T, std::string>) {
           out << toml::value<std::string>(*p);
-        } else {
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           toml::array arr;
           for (const auto& s : *p) arr.push_back(s);
           out << arr;
+        } else {
+          // An inline table, so the option stays on one line under its section.
+          out << "{";
+          const char* separator = " ";
+          for (const auto& [key, value] : *p) {
+            out << separator << toml::value<std::string>(key) << " = " << toml::value<std::string>(value);
+            separator = ", ";
+          }
+          out << (p->empty() ? "}" : " }");
         }
       },
       field);
@@ -248,11 +331,24 @@ Expected<std::monostate, std::string> validate(const Config& config) {
   if (config.server.domain.empty()) return unexpected("server.domain must not be empty");
   if (config.server.dataDir.empty()) return unexpected("server.data_dir must not be empty");
   if (config.c2s.interfaces.empty()) return unexpected("c2s.interfaces must not be empty");
+  if (config.mucDomain() == config.server.domain) return unexpected("muc.domain must differ from server.domain");
+  if (!Jid::make("", config.mucDomain())) return unexpected("muc.domain is not a valid domain");
+  for (const auto* list : {&config.server.admins, &config.server.announcers}) {
+    for (const auto& entry : *list) {
+      auto jid = Jid::parse(entry);
+      if (!jid || !jid->hasLocal() || jid->hasResource()) {
+        return unexpected("server.admins and server.announcers take bare JIDs (user@domain), got \"" + entry + "\"");
+      }
+    }
+  }
   if (config.c2s.tlsPort != 0 && config.c2s.tlsPort == config.c2s.port) {
     return unexpected("c2s.port and c2s.tls_port must differ");
   }
   if (config.c2s.maxStanzaBytesUnauthenticated > config.c2s.maxStanzaBytes) {
     return unexpected("c2s.max_stanza_bytes_unauthenticated must not exceed c2s.max_stanza_bytes");
+  }
+  if (config.http.port != 0 && config.http.port == config.http.tlsPort) {
+    return unexpected("http.port and http.tls_port must differ");
   }
   return std::monostate{};
 }

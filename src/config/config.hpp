@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,6 +20,9 @@ struct ServerOptions {
   std::string dataDir = "data";
   std::int64_t workers = 0;  // 0 = one per core
   std::string logLevel = "info";
+  // Roles (bare JIDs): admins run every admin command; announcers may only announce.
+  std::vector<std::string> admins;
+  std::vector<std::string> announcers;
 };
 
 struct StorageOptions {
@@ -72,6 +76,55 @@ struct MamOptions {
   std::int64_t maxPageSize = 250;
 };
 
+struct MucOptions {
+  std::string domain;  // empty: conference.<server.domain>
+  std::int64_t maxHistory = 50;
+  std::int64_t maxRoomsPerUser = 100;  // 0 = unlimited
+  bool restrictRoomCreation = false;
+  std::vector<std::string> roomCreators;
+};
+
+struct AnnounceOptions {
+  std::int64_t ratePerMinute = 5;  // announcements and MOTD changes per sender; 0 = unlimited
+};
+
+// The WinPopup (`smbclient -M`, NET SEND) gateway: off by default, because the protocol has
+// no authentication.
+struct WinPopupOptions {
+  bool enabled = false;
+  std::vector<std::string> interfaces = {"127.0.0.1"};
+  std::int64_t port = 139;
+  std::vector<std::string> allow = {"127.0.0.1/32"};  // source networks (CIDR)
+  std::int64_t ratePerMinute = 10;                    // messages per source address
+  std::map<std::string, std::string> names;           // NetBIOS name -> user or full JID
+};
+
+struct HttpOptions {
+  std::vector<std::string> interfaces = {"127.0.0.1"};
+  std::int64_t port = 5280;     // plain HTTP, answered for loopback peers only; 0 = off
+  std::int64_t tlsPort = 5281;  // HTTPS with the server certificate; 0 = off
+  std::string externalUrl;      // base of the URLs handed out; empty = derived from domain and ports
+};
+
+struct UploadOptions {
+  std::int64_t maxFileSize = 100 * 1024 * 1024;
+  std::int64_t quotaPerUser = 1024 * 1024 * 1024;  // 0 = unlimited
+  std::int64_t expireDays = 30;                    // 0 = keep files forever
+};
+
+struct Proxy65Options {
+  std::vector<std::string> interfaces = {"127.0.0.1"};
+  std::int64_t port = 7777;  // 0 = no SOCKS5 proxy
+  std::string host;          // address handed to clients; empty = first interface
+};
+
+struct TurnOptions {
+  std::string host;  // empty: no STUN/TURN service is announced
+  std::int64_t port = 3478;
+  std::string secret;
+  std::int64_t ttl = 86400;
+};
+
 struct ModulesOptions {
   std::vector<std::string> disabled;
 };
@@ -86,15 +139,27 @@ struct Config {
   DirectoryOptions directory;
   OfflineOptions offline;
   MamOptions mam;
+  HttpOptions http;
+  UploadOptions upload;
+  Proxy65Options proxy65;
+  TurnOptions turn;
+  MucOptions muc;
+  AnnounceOptions announce;
+  WinPopupOptions winpopup;
   ModulesOptions modules;
 
   std::filesystem::path dataDirPath() const { return server.dataDir; }
+  // The group chat service's domain: muc.domain, or conference.<server.domain> when empty.
+  std::string mucDomain() const { return muc.domain.empty() ? "conference." + server.domain : muc.domain; }
+  // Where WinPopup messages come from: winpopup.<server.domain>.
+  std::string winpopupDomain() const { return "winpopup." + server.domain; }
   std::filesystem::path certificatePath() const;
   std::filesystem::path keyPath() const;
 };
 
 using FieldRef =
-    std::variant<std::int64_t*, std::string*, bool*, std::vector<std::string>*>;
+    std::variant<std::int64_t*, std::string*, bool*, std::vector<std::string>*,
+                 std::map<std::string, std::string>*>;  // the map: a TOML table of strings
 
 struct OptionSpec {
   std::string_view key;  // "section.name"

@@ -14,6 +14,13 @@
 #include "storage/store.hpp"
 #include "util/expected.hpp"
 
+namespace telex::http {
+class Router;
+}
+namespace telex::net {
+class WorkerPool;
+}
+
 namespace telex::modules {
 
 struct XepRef {
@@ -31,6 +38,8 @@ struct DiscoIdentity {
 struct DiscoRegistry {
   std::vector<DiscoIdentity> identities;
   std::vector<std::string> features;  // sorted, unique
+  // disco#items of the server: services on their own domains, as {jid, name}.
+  std::vector<std::pair<std::string, std::string>> items;
 };
 
 struct ServerInfo {
@@ -55,7 +64,7 @@ using AsyncIqHandler = std::function<void(IqRequest request, IqResponder respond
 class ModuleContext {
  public:
   ModuleContext(std::string_view module, router::StanzaRouter& router, const config::Config& config,
-                const ServerInfo& info, const DiscoRegistry& disco, storage::StorageDriver& storage,
+                const ServerInfo& info, DiscoRegistry& disco, storage::StorageDriver& storage,
                 storage::StoragePool& pool)
       : module_(module), router_(router), config_(config), info_(info), disco_(disco),
         storage_(storage), pool_(pool) {}
@@ -65,8 +74,27 @@ class ModuleContext {
   const config::Config& config() const { return config_; }
   const ServerInfo& info() const { return info_; }
   const DiscoRegistry& disco() const { return disco_; }
+  // Lists a service (e.g. a router component) in the server's disco#items. Setup only.
+  void addDiscoItem(std::string jid, std::string name) { disco_.items.emplace_back(std::move(jid), std::move(name)); }
   storage::StorageDriver& storage() { return storage_; }
   storage::StoragePool& pool() { return pool_; }
+
+  // For modules that do more than answer stanzas, set by the server before setup(): the worker loops
+  // (their own listeners and timers) and the HTTP listener's route table. Null when a context is
+  // made without them (unit tests).
+  net::WorkerPool* workers() { return workers_; }
+  http::Router* http() { return http_; }
+  void setNetwork(net::WorkerPool* workers, http::Router* http) {
+    workers_ = workers;
+    http_ = http;
+  }
+  // `fn` runs once at shutdown, after the worker loops stopped and before they are destroyed: close
+  // the acceptors, sockets and timers the module owns there (asio objects must not outlive their loop).
+  void onShutdown(std::function<void()> fn) { shutdown_.push_back(std::move(fn)); }
+  void shutdown() {
+    auto fns = std::move(shutdown_);
+    for (auto& fn : fns) fn();
+  }
 
   // Answers IQs of `type` ("get"/"set") to `target` ("host", "self", "bare", "full") whose
   // payload is <name xmlns=ns>, synchronously.
@@ -89,9 +117,12 @@ class ModuleContext {
   router::StanzaRouter& router_;
   const config::Config& config_;
   const ServerInfo& info_;
-  const DiscoRegistry& disco_;
+  DiscoRegistry& disco_;
   storage::StorageDriver& storage_;
   storage::StoragePool& pool_;
+  net::WorkerPool* workers_ = nullptr;
+  http::Router* http_ = nullptr;
+  std::vector<std::function<void()>> shutdown_;
 };
 
 struct ModuleSpec {

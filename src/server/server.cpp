@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <thread>
 
+#include "modules/adhoc/command_registry.hpp"
 #include "net/tls_context.hpp"
 #include "storage/storage_factory.hpp"
 #include "util/crypto.hpp"
@@ -17,8 +18,12 @@ Server::Server(const config::Config& config)
 
 Server::~Server() {
   stop();
-  // Acceptors belong to worker 0's io_context: they must go before the workers do.
+  // Acceptors, sockets and timers belong to the workers' io_contexts: they must go before the
+  // workers do.
   listeners_.clear();
+  if (http_) http_->close();
+  for (auto& ctx : moduleContexts_) ctx->shutdown();
+  winpopup_.reset();
   admin_.reset();
 }
 
@@ -80,6 +85,48 @@ Expected<bool, std::string> Server::init() {
 
   router_ = std::make_unique<router::StanzaRouter>(config_.server.domain, sessions_, hooks_);
 
+  // Made before the modules: some open their own listeners or timers on the worker loops.
+  std::size_t workerCount = config_.server.workers > 0
+                                ? static_cast<std::size_t>(config_.server.workers)
+                                : std::max(1u, std::thread::hardware_concurrency());
+  workers_ = std::make_unique<net::WorkerPool>(workerCount);
+  live_.resize(workerCount);
+
+  if (!config_.c2s.requireTls) {
+    spdlog::warn("c2s.require_tls is OFF: clients on loopback may sign in without TLS and send "
+                 "passwords in clear (benchmark mode); other addresses still need TLS.");
+  }
+  // Listeners bind before the modules set up, so a taken client port is the error reported even
+  // when a module's own port is taken too; they accept only once the server starts.
+  struct PortSpec {
+    std::int64_t port;
+    bool directTls;
+  };
+  for (const auto& address : config_.c2s.interfaces) {
+    for (PortSpec p : {PortSpec{config_.c2s.port, false}, PortSpec{config_.c2s.tlsPort, true}}) {
+      if (p.port == 0) continue;
+      auto listener = net::Listener::open(
+          *workers_, address, static_cast<std::uint16_t>(p.port),
+          [this, direct = p.directTls](boost::asio::ip::tcp::socket socket, net::Worker& worker) {
+            accept(std::move(socket), worker, direct);
+          });
+      if (!listener) return unexpected(listener.error());
+      listeners_.push_back(std::move(*listener));
+    }
+  }
+
+  std::vector<http::Endpoint> httpEndpoints;
+  for (const auto& address : config_.http.interfaces) {
+    if (config_.http.port != 0) httpEndpoints.push_back({address, static_cast<std::uint16_t>(config_.http.port), false});
+    if (config_.http.tlsPort != 0) httpEndpoints.push_back({address, static_cast<std::uint16_t>(config_.http.tlsPort), true});
+  }
+  if (!httpEndpoints.empty()) {
+    auto http = http::HttpServer::open(*workers_, httpRoutes_, httpEndpoints, config_.certificatePath(),
+                                       config_.keyPath());
+    if (!http) return unexpected(http.error());
+    http_ = std::move(*http);
+  }
+
   // Modules: advertise features first, then let each register its hooks.
   std::vector<const modules::ModuleSpec*> enabled;
   for (const auto& spec : modules::allModules()) {
@@ -102,7 +149,14 @@ Expected<bool, std::string> Server::init() {
     // Modules keep a reference to their context for the server's lifetime.
     moduleContexts_.push_back(std::make_unique<modules::ModuleContext>(spec->name, *router_, config_, info_,
                                                                        disco_, *storage_, *pool_));
-    spec->setup(*moduleContexts_.back());
+    moduleContexts_.back()->setNetwork(workers_.get(), &httpRoutes_);
+    // A module that cannot start (its port is taken, its folder unwritable) stops the server with
+    // the reason, like a taken c2s port.
+    try {
+      spec->setup(*moduleContexts_.back());
+    } catch (const std::exception& e) {
+      return unexpected("module " + std::string(spec->name) + ": " + e.what());
+    }
   }
 
   std::vector<xml::Element> boundFeatures;
@@ -114,31 +168,13 @@ Expected<bool, std::string> Server::init() {
       std::move(boundFeatures), resumption_, std::chrono::seconds(config_.c2s.resumeTimeout), *invites_,
       *registrations_});
 
-  std::size_t workerCount = config_.server.workers > 0
-                                ? static_cast<std::size_t>(config_.server.workers)
-                                : std::max(1u, std::thread::hardware_concurrency());
-  workers_ = std::make_unique<net::WorkerPool>(workerCount);
-  live_.resize(workerCount);
-
-  if (!config_.c2s.requireTls) {
-    spdlog::warn("c2s.require_tls is OFF: clients on loopback may sign in without TLS and send "
-                 "passwords in clear (benchmark mode); other addresses still need TLS.");
-  }
-  struct PortSpec {
-    std::int64_t port;
-    bool directTls;
-  };
-  for (const auto& address : config_.c2s.interfaces) {
-    for (PortSpec p : {PortSpec{config_.c2s.port, false}, PortSpec{config_.c2s.tlsPort, true}}) {
-      if (p.port == 0) continue;
-      auto listener = net::Listener::open(
-          *workers_, address, static_cast<std::uint16_t>(p.port),
-          [this, direct = p.directTls](boost::asio::ip::tcp::socket socket, net::Worker& worker) {
-            accept(std::move(socket), worker, direct);
-          });
-      if (!listener) return unexpected(listener.error());
-      listeners_.push_back(std::move(*listener));
-    }
+  bool winpopupOn = config_.winpopup.enabled &&
+                    std::find(config_.modules.disabled.begin(), config_.modules.disabled.end(), "winpopup") ==
+                        config_.modules.disabled.end();
+  if (winpopupOn) {
+    auto gateway = modules::winpopup::Gateway::open(*workers_, *router_, config_, *storage_, *pool_);
+    if (!gateway) return unexpected(gateway.error());
+    winpopup_ = std::move(*gateway);
   }
 
   auto admin = admin::AdminSocket::open(workers_->at(0), config_.dataDirPath() / "telexd.sock");
@@ -147,6 +183,10 @@ Expected<bool, std::string> Server::init() {
     spdlog::warn("{}; `telexd user list --online` will not work", admin.error());
   } else {
     admin_ = std::move(*admin);
+    // Commands modules offer to the command line (`telexd announce`, `telexd motd`, ...).
+    for (const auto& [name, command] : modules::adhoc::CommandRegistry::of(hooks_).adminCommands()) {
+      admin_->add(name, command);
+    }
     admin_->add("sessions", [this](const std::string&) {
       std::string out;
       for (const auto& s : sessions_.all()) {
@@ -174,10 +214,17 @@ void Server::start() {
   started_ = true;
   workers_->start();
   if (admin_) admin_->start();
+  if (winpopup_) winpopup_->start();
   for (auto& l : listeners_) {
     l->start();
     spdlog::info("listening on {}:{} ({})", l->address(), l->port(),
                  l->port() == config_.c2s.tlsPort ? "direct TLS, XEP-0368" : "STARTTLS");
+  }
+  if (http_) {
+    http_->start();
+    for (const auto& b : http_->bound()) {
+      spdlog::info("listening on {}:{} ({})", b.address, b.port, b.tls ? "HTTPS" : "HTTP, loopback peers only");
+    }
   }
 }
 
@@ -198,6 +245,8 @@ void Server::stop() {
   if (!started_) return;
   started_ = false;
   for (auto& l : listeners_) l->stop();
+  if (http_) http_->stop();
+  if (winpopup_) winpopup_->stop();
   if (admin_) admin_->stop();
   closeAllStreams();
   // Give the goodbyes a moment to reach the clients before the loops stop.

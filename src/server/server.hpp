@@ -11,7 +11,10 @@
 #include "auth/account_store.hpp"
 #include "auth/auth_throttle.hpp"
 #include "config/config.hpp"
+#include "http/http_server.hpp"
+#include "http/router.hpp"
 #include "modules/module.hpp"
+#include "modules/winpopup/winpopup_gateway.hpp"
 #include "net/listener.hpp"
 #include "net/worker.hpp"
 #include "router/stanza_router.hpp"
@@ -35,6 +38,7 @@ class Server {
   void stop();
 
   const std::vector<std::unique_ptr<net::Listener>>& listeners() const { return listeners_; }
+  const http::HttpServer* httpServer() const { return http_.get(); }
   router::SessionManager& sessions() { return sessions_; }
 
  private:
@@ -61,6 +65,11 @@ class Server {
   std::unique_ptr<stream::C2sContext> c2s_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   std::unique_ptr<admin::AdminSocket> admin_;
+  // The HTTP listener's paths (modules add theirs at setup) and the listener itself.
+  http::Router httpRoutes_;
+  std::unique_ptr<http::HttpServer> http_;
+  // The WinPopup listener (winpopup.enabled); like listeners_, it must go before the workers.
+  std::unique_ptr<modules::winpopup::Gateway> winpopup_;
   // Every open client stream, per worker (touched only on that worker's thread), so shutdown
   // can reach streams that never signed in too.
   std::vector<std::unordered_map<stream::C2sSession*, std::weak_ptr<stream::C2sSession>>> live_;

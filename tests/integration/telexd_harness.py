@@ -152,12 +152,21 @@ class TelexServer:
         self.tmp = tempfile.mkdtemp(prefix="telex-it-")
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         self._auto_ports = c2s_port is None and tls_port is None
+        # One call, so all five differ: the client ports, and the HTTP, HTTPS and SOCKS5 proxy
+        # ports, which would otherwise be telexd's fixed defaults and clash between test files
+        # running in parallel.
+        p1, p2, http_port, https_port, proxy_port = free_ports(5)
         if c2s_port is None or tls_port is None:
-            p1, p2 = free_ports(2)
             c2s_port = c2s_port or p1
             tls_port = tls_port or p2
         self.c2s_port = c2s_port
         self.tls_port = tls_port
+        self.settings.setdefault("http.port", str(http_port))
+        self.settings.setdefault("http.tls_port", str(https_port))
+        self.settings.setdefault("proxy65.port", str(proxy_port))
+        self.http_port = int(self.settings["http.port"])
+        self.https_port = int(self.settings["http.tls_port"])
+        self.proxy65_port = int(self.settings["proxy65.port"])
         self.log_path = os.path.join(self.tmp, "telexd.log")
         self.proc = None
         self.started_at = None

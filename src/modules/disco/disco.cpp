@@ -24,9 +24,15 @@ IqReply info(ModuleContext& ctx, const xml::Element& payload) {
   return std::optional<xml::Element>(std::move(query));
 }
 
-IqReply items(const xml::Element& payload) {
+IqReply items(ModuleContext& ctx, const xml::Element& payload) {
   if (payload.attr("node")) return unexpected(router::StanzaError::itemNotFound());
-  return std::optional<xml::Element>(xml::Element("query", std::string(kItems)));
+  xml::Element query("query", std::string(kItems));
+  for (const auto& [jid, name] : ctx.disco().items) {
+    auto& item = query.addChild(xml::Element("item", std::string(kItems)));
+    item.setAttr("jid", jid);
+    if (!name.empty()) item.setAttr("name", name);
+  }
+  return std::optional<xml::Element>(std::move(query));
 }
 }  // namespace
 
@@ -34,7 +40,7 @@ void setup(ModuleContext& ctx) {
   ctx.onIq("get", "host", kInfo, "query",
            [&ctx](const router::StanzaEvent&, const xml::Element& p) { return info(ctx, p); });
   ctx.onIq("get", "host", kItems, "query",
-           [](const router::StanzaEvent&, const xml::Element& p) { return items(p); });
+           [&ctx](const router::StanzaEvent&, const xml::Element& p) { return items(ctx, p); });
 }
 
 }  // namespace telex::modules::disco
