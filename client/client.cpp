@@ -9,7 +9,9 @@
 #include <map>
 #include <random>
 
+#include "client/features.hpp"
 #include "client/scram_client.hpp"
+#include "client/stream_management.hpp"
 #include "client/transport.hpp"
 #include "stream/xml_stream_parser.hpp"
 #include "util/base64.hpp"
@@ -137,6 +139,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
         pingTimer_(io),
         reconnectTimer_(io),
         closeTimer_(io),
+        ackTimer_(io),
         idPrefix_(hex(util::randomBytes(4))),
         rng_(std::random_device{}()) {}
 
@@ -149,8 +152,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
     cancelTimers();
     reconnectTimer_.cancel();
     dropTransport(false, false);
-    // Pending IQ callbacks belong to the user too; drop them without calling.
+    // Pending IQ and join callbacks belong to the user too; drop them without calling.
     pendingIqs_.clear();
+    features_.rooms.clear();
     state_ = State::Idle;
   }
 
@@ -168,6 +172,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
     if (state_ == State::Idle) {
       if (reconnectPending_) {
         reconnectPending_ = false;
+        auto keepAlive = shared_from_this();
+        endForGood();
         DisconnectInfo info;
         info.reason = DisconnectReason::Requested;
         notifyDisconnected(info);
@@ -179,6 +185,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
       finish(DisconnectReason::Requested, {}, {});
       return;
     }
+    // XEP-0198 §4: acknowledge what we received before closing, or the server treats it as
+    // undelivered (and stores or reroutes it again).
+    if (state_ == State::Bound && sm_.active()) sendRaw(sm_.answer());
     state_ = State::Closing;
     sendRaw("</stream:stream>");
     closeTimer_.expires_after(kCloseGrace);
@@ -201,7 +210,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
 
   bool sendStanza(const xml::Element& stanza) {
     if (state_ != State::Bound) return false;
-    sendRaw(xml::serialize(stanza, kNsClient));
+    sendElement(stanza);
     return true;
   }
 
@@ -235,7 +244,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
       self->iqTimedOut(id);
     });
     pendingIqs_[id] = std::move(pending);
-    sendRaw(xml::serialize(iq, kNsClient));
+    sendElement(iq);
     return id;
   }
 
@@ -250,10 +259,17 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
     std::function<void(const std::string&)> error;
     std::function<bool(const xml::Element&)> stanza;
     std::function<void(bool, std::string_view)> trace;
+    std::function<void(const Jid&)> resumed;
+    std::function<void(const Jid&, const Presence&)> subscriptionRequest;
+    std::function<void(const RoomMessage&)> roomMessage;
+    std::function<void(const RoomPresence&)> roomPresence;
   };
   Callbacks callbacks_;
 
   void reportError(const std::string& text) { emit(callbacks_.error, text); }
+
+  detail::FeatureState features_;
+  const detail::StreamManagement& sm() const { return sm_; }
 
   // Calls a user callback through a copy: the callback may destroy the Client (and so the
   // original std::function) while it runs.
@@ -273,7 +289,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
     AwaitProceed,  // <starttls/> sent
     TlsHandshake,
     Authenticating,
-    Binding,  // bind (and maybe session) IQs in flight
+    Resuming,  // XEP-0198 <resume/> sent, waiting for <resumed/> or <failed/>
+    Binding,   // bind (and maybe session) IQs in flight
     Bound,
     Closing,  // </stream:stream> sent, waiting for the server's
   };
@@ -340,6 +357,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
     connectTimer_.cancel();
     pingTimer_.cancel();
     closeTimer_.cancel();
+    ackTimer_.cancel();
+    ackScheduled_ = false;
   }
 
   // polite: the stream is still open on our side, so close it first. linger: give the server
@@ -377,8 +396,29 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
       info.reconnectDelay = nextBackoff();
       scheduleReconnect(info.reconnectDelay);
     }
-    failPendingIqs();
+    if (info.willReconnect) {
+      // Keep the stream management state (to resume) and the rooms (to rejoin otherwise).
+      sm_.suspend();
+      // IQs of a session that may be resumed stay pending: their answers may still come.
+      if (!sm_.canResume()) failPendingIqs();
+    } else {
+      endForGood();
+    }
     notifyDisconnected(info);
+  }
+
+  // No more reconnects: nothing to resume or rejoin (a polite close ended the server's session
+  // too); what still waits for an answer fails.
+  void endForGood() {
+    sm_.reset();
+    resendAfterBind_.clear();
+    features_.uploadService.reset();
+    for (auto& callback : features_.rooms.clear()) {
+      if (callback) {
+        callback(unexpected(StanzaErrorInfo{"cancel", "recipient-unavailable", "disconnected"}));
+      }
+    }
+    failPendingIqs();
   }
 
   void notifyDisconnected(const DisconnectInfo& info) { emit(callbacks_.disconnected, info); }
@@ -454,8 +494,96 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
     sendRaw(header);
   }
 
+  // Stanzas (message, presence, iq) go through here: counted and kept for XEP-0198.
   void sendElement(const xml::Element& e, bool sensitive = false) {
-    sendRaw(xml::serialize(e, kNsClient), sensitive);
+    std::string bytes = xml::serialize(e, kNsClient);
+    sendRaw(bytes, sensitive);
+    if (sm_.active() && detail::isCountedStanza(e)) {
+      sm_.sent(std::move(bytes));
+      scheduleAckRequest();
+    }
+  }
+
+  // ---- stream management ----
+  // Asks for an ack shortly after stanzas were sent: one <r/> covers a burst.
+  void scheduleAckRequest() {
+    if (ackScheduled_ || !transport_) return;
+    ackScheduled_ = true;
+    ackTimer_.expires_after(options_.smAckDelay);
+    ackTimer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      self->ackScheduled_ = false;
+      if (self->state_ == State::Bound && self->sm_.active() && self->sm_.unacked() > 0) {
+        self->sendRaw(detail::StreamManagement::request());
+      }
+    });
+  }
+
+  // <r/>, <a/>, <enabled/>, <failed/> once bound. True when `e` was one of ours.
+  bool handleSmElement(const xml::Element& e) {
+    if (e.xmlns() != detail::kNsSm) return false;
+    if (e.name() == "r") {
+      // Not after our closing tag: nothing may follow it.
+      if (sm_.active() && state_ != State::Closing) sendRaw(sm_.answer());
+    } else if (e.name() == "a") {
+      if (sm_.active() && !sm_.acknowledge(e.attrOr("h", ""))) {
+        protocolError("the server acknowledged stanzas we never sent (h='" +
+                      std::string(e.attrOr("h", "")) + "')");
+      }
+    } else if (e.name() == "enabled") {
+      sm_.enabled(e);
+    } else if (e.name() == "failed") {
+      // <enable/> refused: go on without stream management.
+      sm_.enableFailed();
+      reportError("the server refused stream management");
+    }
+    return true;
+  }
+
+  // A fresh session begins: the old one's unacked messages are kept to send again, and its
+  // IQs still waiting for answers fail. False when a callback ended this attempt meanwhile.
+  bool oldSessionGone() {
+    for (auto& stanza : sm_.takeUnacked()) {
+      if (stanza.starts_with("<message")) resendAfterBind_.push_back(std::move(stanza));
+    }
+    if (pendingIqs_.empty()) return true;
+    const auto keepAlive = shared_from_this();
+    const State before = state_;
+    failPendingIqs();
+    return state_ == before && transport_ != nullptr;
+  }
+
+  void handleResumeAnswer(const xml::Element& e) {
+    if (e.xmlns() == detail::kNsSm && e.name() == "resumed") {
+      auto resend = sm_.resumed(e);
+      if (!resend) {
+        protocolError(resend.error());
+        return;
+      }
+      state_ = State::Bound;
+      boundOnce_ = true;
+      boundJid_ = resumedJid_;
+      attempt_ = 0;
+      connectTimer_.cancel();
+      parser_.setLimits(stream::ParserLimits{options_.maxStanzaBytes, 48});
+      for (const auto& stanza : *resend) sendRaw(stanza);
+      if (!resend->empty()) scheduleAckRequest();
+      schedulePing();
+      const Jid bound = boundJid_;
+      emit(callbacks_.resumed, bound);
+      return;
+    }
+    if (e.xmlns() == detail::kNsSm && e.name() == "failed") {
+      // The old session is gone (e.g. the server restarted or the resumption time ran out).
+      // What it never got is sent again through a fresh session; only messages, since presence
+      // and IQs belong to the old session (the application sends presence again on connect).
+      if (auto h = e.attr("h")) sm_.acknowledge(*h);
+      if (!oldSessionGone()) return;
+      startBind(resumeFeatures_);
+      return;
+    }
+    protocolError("expected <resumed/> or <failed/>, got <" + e.name() + "/>");
   }
 
   // ---- TransportHandler ----
@@ -556,6 +684,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
         }
         return;
       case State::Authenticating: handleSasl(stanza); return;
+      case State::Resuming: handleResumeAnswer(stanza); return;
       case State::Binding:
       case State::Bound:
       case State::Closing: dispatch(std::move(stanza)); return;
@@ -612,6 +741,21 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
       startAuth(features, tls);
       return;
     }
+    smOffered_ = options_.streamManagement && features.child("sm", detail::kNsSm) != nullptr;
+    if (smOffered_ && sm_.canResume()) {
+      state_ = State::Resuming;
+      resumeFeatures_ = features;
+      parser_.setLimits(stream::ParserLimits{options_.maxStanzaBytes, 48});
+      sendRaw(sm_.resume());
+      return;
+    }
+    // An earlier session that cannot be resumed (not resumable, or the server stopped offering
+    // stream management): its unacked messages go into the new one.
+    if (!oldSessionGone()) return;
+    startBind(features);
+  }
+
+  void startBind(const xml::Element& features) {
     const xml::Element* bind = features.child("bind", kNsBind);
     if (bind == nullptr) {
       protocolError("the server offers no resource binding");
@@ -679,9 +823,27 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
     boundOnce_ = true;
     attempt_ = 0;
     connectTimer_.cancel();
+    // Resumption only when we would come back: otherwise the server would hold a dead session
+    // (and the messages for it) instead of bouncing them at once.
+    if (smOffered_) sendRaw(sm_.enable(options_.reconnect));
+    resumedJid_ = boundJid_;
     schedulePing();
+    // Rooms of a session that could not be resumed are joined again.
+    for (const auto& presence : features_.rooms.rejoinPresences()) {
+      sendElement(presence.toElement());
+    }
     const Jid bound = boundJid_;
     emit(callbacks_.connected, bound);
+    if (state_ != State::Bound) return;  // the callback ended the session
+    auto resend = std::move(resendAfterBind_);
+    resendAfterBind_.clear();
+    for (auto& bytes : resend) {
+      sendRaw(bytes);
+      if (sm_.active()) {
+        sm_.sent(std::move(bytes));
+        scheduleAckRequest();
+      }
+    }
   }
 
   void startAuth(const xml::Element& features, bool tls) {
@@ -823,6 +985,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
 
   // ---- stanzas ----
   void dispatch(xml::Element stanza) {
+    if (handleSmElement(stanza)) return;
+    if (detail::isCountedStanza(stanza)) sm_.countInbound();
     if (state_ == State::Bound && callbacks_.stanza) {
       const auto hook = callbacks_.stanza;
       if (hook(stanza)) return;
@@ -842,7 +1006,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
         reportError("ignoring an invalid presence: " + presence.error());
         return;
       }
-      emit(callbacks_.presence, *presence);
+      handlePresence(*presence);
     }
     // Other top-level elements (e.g. stream management) are not supported yet: ignored.
   }
@@ -924,6 +1088,43 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
     emit(callbacks_.roster, *roster, true);
   }
 
+  void handlePresence(const Presence& presence) {
+    if (auto outcome = features_.rooms.handlePresence(presence)) {
+      if (outcome->event || outcome->callback) {
+        if (outcome->event) emit(callbacks_.roomPresence, *outcome->event);
+        if (!outcome->callback || !outcome->result) return;
+        if (*outcome->result && outcome->event && outcome->event->hasStatus(201)) {
+          acceptInstantRoom(outcome->event->room, std::move(outcome->callback));
+          return;
+        }
+        outcome->callback(*outcome->result);
+        return;
+      }
+    }
+    if (presence.type == PresenceType::Subscribe && callbacks_.subscriptionRequest &&
+        presence.from) {
+      emit(callbacks_.subscriptionRequest, presence.from->bare(), presence);
+      return;
+    }
+    emit(callbacks_.presence, presence);
+  }
+
+  // XEP-0045 §10.1.2: a room we just created stays locked until configured; take the
+  // service's defaults (an "instant room") so others can join, then report the join.
+  void acceptInstantRoom(const Jid& room, detail::MucRooms::JoinCallback joined) {
+    xml::Element query{"query", std::string(kNsMucOwner)};
+    query.addChild(xml::Element{"x", "jabber:x:data"}).setAttr("type", "submit");
+    sendIq(makeIq("set", newId(), room, std::move(query)),
+           [joined = std::move(joined)](const IqResponse& r) {
+             if (r.ok()) {
+               joined(true);
+             } else {
+               joined(unexpected(r.error));
+             }
+           },
+           std::nullopt);
+  }
+
   void handleMessage(const xml::Element& stanza) {
     auto message = Message::parse(stanza);
     if (!message) {
@@ -944,6 +1145,10 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
       emit(callbacks_.receipt, *message->from, *message->receiptFor);
       if (state_ == State::Idle) return;  // the callback ended the session
     }
+    if (auto roomMessage = features_.rooms.handleMessage(*message)) {
+      emit(callbacks_.roomMessage, *roomMessage);
+      return;
+    }
     emit(callbacks_.message, *message);
   }
 
@@ -959,6 +1164,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
   asio::steady_timer pingTimer_;
   asio::steady_timer reconnectTimer_;
   asio::steady_timer closeTimer_;
+  asio::steady_timer ackTimer_;
   std::map<std::string, Pending> pendingIqs_;
   std::optional<ScramClient> scram_;
   std::string idPrefix_;
@@ -978,6 +1184,14 @@ class Client::Impl : public std::enable_shared_from_this<Impl>,
   bool boundOnce_ = false;      // this connection reached Bound
   bool userClosed_ = false;
   bool reconnectPending_ = false;
+
+  // XEP-0198
+  detail::StreamManagement sm_;
+  bool smOffered_ = false;    // this stream's features offered it (and the option is on)
+  bool ackScheduled_ = false;
+  Jid resumedJid_;                          // the bound JID a resumed session keeps
+  xml::Element resumeFeatures_;             // to bind with when resumption fails
+  std::vector<std::string> resendAfterBind_;  // unacked messages of a session that ended
 };
 
 // --------------------------------------------------------------------------------------------
@@ -1014,6 +1228,25 @@ void Client::onStanza(std::function<bool(const xml::Element&)> h) {
 void Client::onTrace(std::function<void(bool, std::string_view)> h) {
   impl_->callbacks_.trace = std::move(h);
 }
+void Client::onResumed(std::function<void(const Jid&)> h) {
+  impl_->callbacks_.resumed = std::move(h);
+}
+void Client::onSubscriptionRequest(std::function<void(const Jid&, const Presence&)> h) {
+  impl_->callbacks_.subscriptionRequest = std::move(h);
+}
+void Client::onRoomMessage(std::function<void(const RoomMessage&)> h) {
+  impl_->callbacks_.roomMessage = std::move(h);
+}
+void Client::onRoomPresence(std::function<void(const RoomPresence&)> h) {
+  impl_->callbacks_.roomPresence = std::move(h);
+}
+
+detail::FeatureState& Client::featureState() { return impl_->features_; }
+const detail::FeatureState& Client::featureState() const { return impl_->features_; }
+asio::io_context& Client::ioContext() { return impl_->io_; }
+std::weak_ptr<void> Client::lifetime() const { return impl_; }
+bool Client::streamManagementActive() const { return impl_->sm().active(); }
+std::size_t Client::unackedStanzas() const { return impl_->sm().unacked(); }
 
 void Client::connect() { impl_->connect(); }
 void Client::disconnect() { impl_->disconnect(); }

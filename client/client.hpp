@@ -25,14 +25,19 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "client/muc.hpp"
 #include "client/socks.hpp"
 #include "client/stanzas.hpp"
+#include "client/upload.hpp"
 #include "jid/jid.hpp"
 #include "util/expected.hpp"
 #include "xml/element.hpp"
@@ -42,6 +47,10 @@ class io_context;
 }
 
 namespace telex::client {
+
+namespace detail {
+struct FeatureState;  // MUC rooms, upload service cache (client/features.hpp)
+}
 
 enum class TlsMode {
   StartTls,   // plain TCP, then STARTTLS; fail when the server does not offer it (default)
@@ -74,6 +83,15 @@ struct ClientOptions {
   bool reconnect = false;  // after a lost connection or a failed attempt that may succeed later
   std::chrono::milliseconds reconnectInitialDelay{1'000};  // doubled per failed attempt...
   std::chrono::milliseconds reconnectMaxDelay{60'000};     // ...up to this (±20% jitter)
+
+  // XEP-0198 stream management when the server offers it: acknowledged delivery, and (with
+  // `reconnect`) after a lost connection the session is resumed (nothing lost, no new presence
+  // needed); stanzas the server had not acknowledged are sent again (messages also into a fresh
+  // session when it cannot resume).
+  bool streamManagement = true;
+  std::chrono::milliseconds smAckDelay{250};  // ask for an ack this long after sending stanzas
+
+  std::chrono::milliseconds uploadTimeout{120'000};  // one HTTP PUT (XEP-0363), from connect on
 
   bool autoReceipts = true;  // answer XEP-0184 receipt requests on incoming messages
   std::size_t maxStanzaBytes = 1024 * 1024;  // larger incoming stanzas end the session
@@ -131,14 +149,31 @@ class Client {
   void onConnected(std::function<void(const Jid& boundJid)> handler);
   // Every end of a connection or connection attempt, once each.
   void onDisconnected(std::function<void(const DisconnectInfo&)> handler);
+  // A lost session was resumed (XEP-0198) instead of starting anew: presence, joined rooms and
+  // the roster are as they were, and onConnected is NOT called. (onDisconnected did report the
+  // lost connection, with willReconnect.) Stanzas the server missed have been sent again.
+  void onResumed(std::function<void(const Jid& boundJid)> handler);
   // Incoming messages, including type Error (message.error says why) — e.g. a bounce of one we
   // sent, matched by id. Pure receipts and chat-state notifications arrive here too.
   void onMessage(std::function<void(const Message&)> handler);
+  // Presence from contacts and other entities. Not: presence from joined rooms (onRoomPresence)
+  // and subscription requests while onSubscriptionRequest is set.
   void onPresence(std::function<void(const Presence&)> handler);
+  // Someone asks to see our presence (presence type 'subscribe'); answer with
+  // approveSubscription or denySubscription. While this handler is set such presence does not
+  // go to onPresence.
+  void onSubscriptionRequest(std::function<void(const Jid& from, const Presence&)> handler);
   // The roster after requestRoster() (push = false), and each roster push (push = true).
   void onRoster(std::function<void(const Roster&, bool push)> handler);
   // XEP-0184: `from` confirmed it received our message `id`.
   void onReceipt(std::function<void(const Jid& from, const std::string& id)> handler);
+  // XEP-0045: messages of type groupchat from a joined room (conversation, history replayed on
+  // join with delayed = true, subject changes). They do not go to onMessage; private messages
+  // from occupants (room@service/nick, type chat) and errors do.
+  void onRoomMessage(std::function<void(const RoomMessage&)> handler);
+  // Occupants of joined rooms: each join (the occupant list arrives this way after joinRoom),
+  // change and leave, including our own (self = true). Not sent to onPresence.
+  void onRoomPresence(std::function<void(const RoomPresence&)> handler);
   // Problems that do not end the session (an unparseable stanza, a failed keepalive send...).
   void onError(std::function<void(const std::string&)> handler);
   // Sees every stanza first once bound; return true to stop the built-in handling (for features
@@ -179,11 +214,74 @@ class Client {
   void ping(const Jid& target,
             std::function<void(Expected<std::chrono::milliseconds, StanzaErrorInfo>)> callback);
 
+  // XEP-0030 disco#items of `target`.
+  void discoItems(const Jid& target,
+                  std::function<void(Expected<std::vector<DiscoItem>, StanzaErrorInfo>)> callback);
+
+  // ---- contacts (RFC 6121) ----
+  // Puts `jid` on the roster (name, groups) and asks to see its presence (subscribe). `done`
+  // gets true once the roster set succeeded (the subscription is answered later, by presence).
+  void addContact(const Jid& jid, std::string name, std::vector<std::string> groups,
+                  std::function<void(Expected<bool, StanzaErrorInfo>)> done = {});
+  // Removes `jid` from the roster (the server cancels subscriptions both ways).
+  void removeContact(const Jid& jid,
+                     std::function<void(Expected<bool, StanzaErrorInfo>)> done = {});
+  // Answers a subscription request: 'subscribed', then asks back ('subscribe'; a server ignores
+  // that when we already see their presence).
+  void approveSubscription(const Jid& jid);
+  void denySubscription(const Jid& jid);  // 'unsubscribed'
+
+  // ---- group chat (XEP-0045) ----
+  // Finds the server's conference service: disco#items of our domain, then the first item whose
+  // disco#info has identity conference/text. nullopt when there is none (or on errors).
+  void findConferenceService(std::function<void(std::optional<Jid>)> done);
+  // Joins `room` (bare room@service) as `nick`. `joined` gets true when our own presence comes
+  // back (status 110; the occupants and history arrive before it through onRoomPresence and
+  // onRoomMessage; a room that did not exist is created and, being ours, unlocked with the
+  // service's default configuration first), or the error (e.g. conflict: nick in use; not-authorized: password;
+  // registration-required; forbidden: banned). Joined rooms are joined again after a reconnect
+  // that could not resume the session.
+  void joinRoom(const Jid& room, std::string nick, std::optional<std::string> password,
+                std::function<void(Expected<bool, StanzaErrorInfo>)> joined = {});
+  // Leaves the room (unavailable presence); its self-presence comes through onRoomPresence.
+  void leaveRoom(const Jid& room);
+  // Sends a groupchat message to the room and returns its id (empty when not connected). The
+  // room echoes it back through onRoomMessage with fromSelf = true.
+  std::string sendRoomMessage(const Jid& room, std::string body);
+  // Changes the room's subject (moderators, or anyone if the room allows it).
+  std::string setRoomSubject(const Jid& room, std::string subject);
+  // Rooms joined (or being joined) in this session, with our nick in each.
+  std::vector<std::pair<Jid, std::string>> joinedRooms() const;
+
+  // ---- HTTP File Upload (XEP-0363) ----
+  // Finds the upload service: disco#items of our domain, first item with urn:xmpp:http:upload:0
+  // (the server itself if it has the feature). The result is cached for the session.
+  void findUploadService(std::function<void(Expected<UploadService, std::string>)> done);
+  // Uploads `file`: asks the service for a slot, PUTs the file over HTTP(S) (streamed from disk;
+  // HTTPS checks certificates like the XMPP connection: system store + caFile, or
+  // insecureSkipVerify) and gives the URL to GET it, or a readable error.
+  void uploadFile(const std::filesystem::path& file,
+                  std::function<void(Expected<std::string, std::string>)> done);
+  // uploadFile, then a message to `to` with the URL as body and <x xmlns='jabber:x:oob'><url/>
+  // (type groupchat when `to` is a joined room, else chat). `done` gets the URL.
+  void sendFile(const Jid& to, const std::filesystem::path& file,
+                std::function<void(Expected<std::string, std::string>)> done);
+
+  // ---- stream management (XEP-0198) ----
+  bool streamManagementActive() const;  // enabled in the current session
+  std::size_t unackedStanzas() const;   // sent but not yet acknowledged by the server
+
   // What this client answers to disco#info queries (receipts, chat states, ping, disco).
   static DiscoInfo ownDiscoInfo();
 
  private:
   class Impl;
+  // For the feature files (muc.cpp, upload.cpp, contacts.cpp) that implement parts of this class.
+  detail::FeatureState& featureState();
+  const detail::FeatureState& featureState() const;
+  boost::asio::io_context& ioContext();
+  std::weak_ptr<void> lifetime() const;  // expires with the Client: guards async callbacks
+
   std::shared_ptr<Impl> impl_;
 };
 

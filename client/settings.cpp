@@ -47,6 +47,7 @@ std::vector<Key> keysOf(Settings& s) {
       {"client.run_in_background", &s.client.runInBackground},
       {"client.away_after_idle", &s.client.awayAfterIdle},
       {"client.away_minutes", IntField{&s.client.awayMinutes, 1, 1440}},
+      {"client.away_seconds", IntField{&s.client.awaySeconds, 0, 86400}},
       {"client.alert_contact_online", &s.client.alertContactOnline},
       {"client.alert_message", &s.client.alertMessage},
       {"client.sound", &s.client.sound},
@@ -183,6 +184,7 @@ run_at_startup = true          # run this program when the session starts
 run_in_background = true       # allow this program to run in the background
 away_after_idle = true         # show me as Away when I'm inactive...
 away_minutes = 5               # ...for this many minutes (1-1440)
+away_seconds = 0               # in seconds instead, when not 0 (0-86400)
 alert_contact_online = true    # display alerts when contacts come online
 alert_message = true           # display alerts when an instant message is received
 sound = true                   # play a sound when contacts sign in or send a message

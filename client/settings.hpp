@@ -29,6 +29,7 @@ struct MessengerSettings {
   bool runInBackground = true;
   bool awayAfterIdle = true;
   int awayMinutes = 5;  // 1..1440
+  int awaySeconds = 0;  // 0..86400; when set, replaces awayMinutes (tests, fine tuning)
   bool alertContactOnline = true;
   bool alertMessage = true;
   bool sound = true;

@@ -148,7 +148,10 @@ Expected<Message, std::string> Message::parse(const xml::Element& stanza) {
   const xml::Element* body = pickLocalized(stanza, "body");
   const xml::Element* subject = pickLocalized(stanza, "subject");
   if (body != nullptr) out.body = body->textContent();
-  if (subject != nullptr) out.subject = subject->textContent();
+  if (subject != nullptr) {
+    out.subject = subject->textContent();
+    out.subjectPresent = true;
+  }
   for (const auto& child : stanza.children()) {
     if (child.isText()) continue;
     if (isClientNs(child)) {
@@ -182,7 +185,7 @@ xml::Element Message::toElement() const {
   xml::Element e{"message", std::string(kNsClient)};
   setAddresses(e, id, from, to);
   if (type != MessageType::Normal) e.setAttr("type", messageTypeName(type));
-  if (!subject.empty()) e.addChild(textChild("subject", subject));
+  if (!subject.empty() || subjectPresent) e.addChild(textChild("subject", subject));
   if (!body.empty()) e.addChild(textChild("body", body));
   if (!thread.empty()) e.addChild(textChild("thread", thread));
   if (requestReceipt) e.addChild(xml::Element{"request", std::string(kNsReceipts)});

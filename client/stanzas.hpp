@@ -50,6 +50,7 @@ struct Message {
   MessageType type = MessageType::Normal;
   std::string body;
   std::string subject;
+  bool subjectPresent = false;  // a <subject/> was there, even an empty one (MUC: cleared)
   std::string thread;
   bool requestReceipt = false;            // carries <request xmlns='urn:xmpp:receipts'/>
   std::optional<std::string> receiptFor;  // carries <received id='...'/>: a receipt for that id

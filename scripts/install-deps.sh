@@ -10,7 +10,13 @@ packages=(
   coturn
   prosody
   smbclient
+  libncurses-dev tmux
 )
+# bench/compare.sh also needs the reference servers and drivers of the benchmark (issue 7); the
+# tests do not, so CI does not pay for an Erlang install.
+if [ "${1:-}" = "--bench" ]; then packages+=(ejabberd tsung); fi
+# `telex chat` shows desktop notifications through notify-send when it is there (optional, not
+# installed here): apt-get install libnotify-bin
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

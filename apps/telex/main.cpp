@@ -21,9 +21,11 @@
 #include <set>
 #include <sstream>
 
+#include "apps/telex/chat/chat_app.hpp"
 #include "client/client.hpp"
 #include "client/settings.hpp"
 #include "jid/jid.hpp"
+#include "util/utf8.hpp"
 
 namespace {
 
@@ -283,43 +285,6 @@ void installTrace(Client& client) {
 
 // ---- send ---------------------------------------------------------------------------------------
 
-// Well-formed UTF-8 without overlong forms or surrogates (what an XMPP server accepts).
-bool isValidUtf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t extra = 0;
-    std::uint32_t cp = 0;
-    if ((c & 0xe0) == 0xc0) {
-      extra = 1;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      extra = 2;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= s.size()) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (b & 0x3f);
-    }
-    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
-        (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
 // XML 1.0 cannot carry C0 controls other than tab, LF and CR, even escaped.
 bool hasForbiddenControl(std::string_view s) {
   for (unsigned char c : s) {
@@ -341,6 +306,8 @@ struct SendFlags {
   std::string type = "chat";
   std::string subject;
   std::vector<std::string> rooms;
+  std::string nick;          // in the rooms; default: the account's local part
+  std::string roomPassword;  // for password-protected rooms
   bool headline = false;
   bool waitReceipt = false;
   double timeout = 30;
@@ -355,10 +322,15 @@ int runSend(const AccountFlags& accountFlags, const SendFlags& flags) {
     text = recipientArgs.back();
     recipientArgs.pop_back();
   }
-  if (!flags.rooms.empty()) {
-    return fail(kExitUsage, "sending to rooms (--room) is not supported yet");
+  std::vector<Jid> rooms;
+  for (const auto& arg : flags.rooms) {
+    auto jid = Jid::parse(arg);
+    if (!jid || !jid->hasLocal() || !jid->isBare()) {
+      return fail(kExitUsage, "\"" + arg + "\" is not a valid room (room@conference.example.org)");
+    }
+    rooms.push_back(*jid);
   }
-  if (recipientArgs.empty()) {
+  if (recipientArgs.empty() && rooms.empty()) {
     return fail(kExitUsage, "no recipient (usage: telex send RECIPIENT... [TEXT])");
   }
   std::vector<Jid> recipients;
@@ -392,7 +364,7 @@ int runSend(const AccountFlags& accountFlags, const SendFlags& flags) {
   if (text->size() > kMaxTextBytes) {
     return fail(kExitUsage, "the text is too long (at most 200 KiB)");
   }
-  if (!isValidUtf8(*text) || !isValidUtf8(flags.subject)) {
+  if (!telex::util::isValidUtf8(*text) || !telex::util::isValidUtf8(flags.subject)) {
     return fail(kExitUsage, "the text is not valid UTF-8");
   }
   if (hasForbiddenControl(*text) || hasForbiddenControl(flags.subject)) {
@@ -402,6 +374,10 @@ int runSend(const AccountFlags& accountFlags, const SendFlags& flags) {
   Settings settings;
   auto options = accountOptions(accountFlags, {}, settings);
   if (!options) return fail(kExitUsage, options.error());
+  const std::string nick = !flags.nick.empty() ? flags.nick : options->jid.local();
+  if (!rooms.empty() && !rooms.front().withResource(nick)) {
+    return fail(kExitUsage, "\"" + nick + "\" is not a valid nickname");
+  }
 
   asio::io_context io;
   Client client(io, *options);
@@ -434,7 +410,52 @@ int runSend(const AccountFlags& accountFlags, const SendFlags& flags) {
     return it == byId.end() ? nullptr : &outcomes[it->second];
   };
 
+  // Rooms: join, send, and count the message delivered when the room echoes it back to us
+  // (every occupant got it then); leave before signing off.
+  std::size_t roomsPending = rooms.size();
+  bool pingAnswered = false;
+  std::set<std::size_t> roomOutcomes;
+  std::optional<std::string> roomPassword;
+  if (!flags.roomPassword.empty()) roomPassword = flags.roomPassword;
+  const auto roomDone = [&](std::size_t index, std::string failure) {
+    Outcome& o = outcomes[index];
+    if (o.done) return;
+    o.done = true;
+    o.failure = std::move(failure);
+    if (auto room = Jid::parse(o.recipient)) client.leaveRoom(*room);
+    --roomsPending;
+    // Plain recipients' bounces have arrived once the server answered our ping.
+    if (roomsPending == 0 && pingAnswered && (!flags.waitReceipt || allDone())) finish();
+  };
+  client.onRoomMessage([&](const RoomMessage& m) {
+    if (!m.fromSelf) return;
+    if (Outcome* o = outcomeOf(m.id); o != nullptr && !o->done) roomDone(byId[m.id], {});
+  });
+  const auto joinRooms = [&] {
+    for (const auto& room : rooms) {
+      const std::size_t index = outcomes.size();
+      outcomes.push_back(Outcome{room.full(), false, {}});
+      roomOutcomes.insert(index);
+      client.joinRoom(room, nick, roomPassword,
+                      [&, index, room](telex::Expected<bool, StanzaErrorInfo> joined) {
+                        if (outcomes[index].done) return;
+                        if (!joined) {
+                          roomDone(index, "cannot join " + room.full() + ": " +
+                                              joined.error().describe());
+                          return;
+                        }
+                        Message m;
+                        m.to = room;
+                        m.type = MessageType::Groupchat;
+                        m.body = *text;
+                        m.subject = flags.subject;
+                        byId[client.sendMessage(std::move(m))] = index;
+                      });
+    }
+  };
+
   client.onConnected([&](const Jid&) {
+    joinRooms();
     for (const auto& to : recipients) {
       Message m;
       m.to = to;
@@ -451,15 +472,22 @@ int runSend(const AccountFlags& accountFlags, const SendFlags& flags) {
     auto server = Jid::parse(options->jid.domain());
     client.ping(*server, [&](auto) {
       if (closing) return;
-      if (allDone()) {
+      pingAnswered = true;
+      if (allDone() || (!rooms.empty() && roomsPending == 0 && !flags.waitReceipt)) {
         finish();
         return;
       }
-      timer.expires_after(flags.waitReceipt
+      timer.expires_after(flags.waitReceipt || roomsPending > 0
                               ? std::chrono::milliseconds(static_cast<long>(flags.timeout * 1000))
                               : kBounceWindow);
       timer.async_wait([&](const boost::system::error_code& ec) {
         if (ec) return;
+        for (std::size_t i : roomOutcomes) {
+          if (outcomes[i].done) continue;
+          roomDone(i, "no confirmation from room " + outcomes[i].recipient + " within " +
+                          timeoutText.str() + " s");
+        }
+        if (closing) return;
         if (flags.waitReceipt) {
           for (auto& o : outcomes) {
             if (o.done) continue;
@@ -476,6 +504,11 @@ int runSend(const AccountFlags& accountFlags, const SendFlags& flags) {
     if (m.type != MessageType::Error) return;
     Outcome* o = outcomeOf(m.id);
     if (o == nullptr || o->done) return;
+    if (roomOutcomes.count(byId[m.id]) != 0) {
+      roomDone(byId[m.id], "delivery to room " + o->recipient + " failed: " +
+                               (m.error ? m.error->describe() : std::string("error")));
+      return;
+    }
     o->done = true;
     o->failure = "delivery to " + o->recipient +
                  " failed: " + (m.error ? m.error->describe() : std::string("error"));
@@ -502,6 +535,119 @@ int runSend(const AccountFlags& accountFlags, const SendFlags& flags) {
       if (o.failure.empty()) continue;
       exitCode = kExitDeliveryFailed;
       fail(exitCode, o.failure);
+    }
+  });
+  client.connect();
+  io.run();
+  return exitCode;
+}
+
+// ---- upload -------------------------------------------------------------------------------------
+
+struct UploadFlags {
+  std::string file;
+  std::vector<std::string> to;  // send the link to these (users, or rooms with --room)
+  std::vector<std::string> rooms;
+  std::string nick;
+  double timeout = 120;
+};
+
+// Uploads FILE (XEP-0363), prints the URL to GET it, optionally sends the link.
+int runUpload(const AccountFlags& accountFlags, const UploadFlags& flags) {
+  const std::filesystem::path file = expandHome(flags.file);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) {
+    return fail(kExitUsage, flags.file + " is not a readable file");
+  }
+  std::vector<Jid> recipients, rooms;
+  for (const auto& arg : flags.to) {
+    auto jid = Jid::parse(arg);
+    if (!jid || !jid->hasLocal()) return fail(kExitUsage, "\"" + arg + "\" is not a valid recipient");
+    recipients.push_back(*jid);
+  }
+  for (const auto& arg : flags.rooms) {
+    auto jid = Jid::parse(arg);
+    if (!jid || !jid->hasLocal() || !jid->isBare()) {
+      return fail(kExitUsage, "\"" + arg + "\" is not a valid room");
+    }
+    rooms.push_back(*jid);
+  }
+  Settings settings;
+  auto options = accountOptions(accountFlags, {}, settings);
+  if (!options) return fail(kExitUsage, options.error());
+  options->uploadTimeout = std::chrono::milliseconds(static_cast<long>(flags.timeout * 1000));
+  const std::string nick = !flags.nick.empty() ? flags.nick : options->jid.local();
+
+  asio::io_context io;
+  Client client(io, *options);
+  if (accountFlags.debug) installTrace(client);
+  int exitCode = 0;
+  bool closing = false;
+  const auto finish = [&](int code, const std::string& error) {
+    if (closing) return;
+    closing = true;
+    if (code != 0) {
+      exitCode = code;
+      fail(code, error);
+    }
+    client.disconnect();
+  };
+  std::size_t roomsLeft = rooms.size();
+  std::string url;
+  // After the last link went out, the server's answer to a ping proves it routed them all.
+  const auto sentAll = [&] {
+    for (const auto& room : rooms) client.leaveRoom(room);
+    client.ping(*Jid::parse(options->jid.domain()), [&](auto) { finish(0, {}); });
+  };
+  const auto sendLink = [&](const Jid& to, MessageType type) {
+    Message m;
+    m.to = to;
+    m.type = type;
+    m.body = url;
+    telex::xml::Element oob{"x", std::string(kNsOob)};
+    oob.addChild(telex::xml::Element{"url", std::string(kNsOob)}).addText(url);
+    m.extensions.push_back(std::move(oob));
+    client.sendMessage(std::move(m));
+  };
+  client.onConnected([&](const Jid&) {
+    client.uploadFile(file, [&](telex::Expected<std::string, std::string> result) {
+      if (!result) {
+        finish(kExitDeliveryFailed, "upload failed: " + result.error());
+        return;
+      }
+      url = *result;
+      std::printf("%s\n", url.c_str());
+      std::fflush(stdout);
+      for (const auto& to : recipients) sendLink(to, MessageType::Chat);
+      if (rooms.empty()) {
+        sentAll();
+        return;
+      }
+      for (const auto& room : rooms) {
+        client.joinRoom(room, nick, std::nullopt,
+                        [&, room](telex::Expected<bool, StanzaErrorInfo> joined) {
+                          if (!joined) {
+                            finish(kExitDeliveryFailed, "cannot join " + room.full() + ": " +
+                                                            joined.error().describe());
+                            return;
+                          }
+                          sendLink(room, MessageType::Groupchat);
+                          if (--roomsLeft == 0) sentAll();
+                        });
+      }
+    });
+  });
+  client.onMessage([&](const Message& m) {
+    if (m.type != MessageType::Error || url.empty()) return;
+    finish(kExitDeliveryFailed,
+           "sending the link to " + (m.from ? m.from->full() : std::string("?")) + " failed: " +
+               (m.error ? m.error->describe() : std::string("error")));
+  });
+  client.onDisconnected([&](const DisconnectInfo& info) {
+    if (info.reason != DisconnectReason::Requested && !closing) {
+      closing = true;
+      exitCode = info.wasConnected ? kExitDeliveryFailed : kExitConnection;
+      fail(exitCode, describeFailure(info));
     }
   });
   client.connect();
@@ -613,6 +759,11 @@ int runWatch(const AccountFlags& accountFlags, const WatchFlags& flags) {
     std::fprintf(stderr, "telex: watching as %s\n", bound.full().c_str());
     std::fflush(stderr);
   });
+  client.onResumed([&](const Jid& bound) {
+    // XEP-0198: the same session goes on; what was missed in between is delivered now.
+    std::fprintf(stderr, "telex: session resumed as %s\n", bound.full().c_str());
+    std::fflush(stderr);
+  });
   client.onMessage([&](const Message& m) {
     if (m.type == MessageType::Error) {
       std::fprintf(stderr, "[%s] error from %s: %s\n", formatTime(std::time(nullptr)).c_str(),
@@ -648,6 +799,16 @@ int runWatch(const AccountFlags& accountFlags, const WatchFlags& flags) {
   client.connect();
   io.run();
   return exitCode;
+}
+
+// `telex chat`: the account is resolved here like for the other commands (server-assigned
+// resource by default); the rest lives in apps/telex/chat/.
+int runChatCommand(const AccountFlags& accountFlags, const telex::chat::ChatFlags& flags) {
+  if (!telex::chat::checkTerminal()) return kExitUsage;
+  Settings settings;
+  auto options = accountOptions(accountFlags, "", settings);
+  if (!options) return fail(kExitUsage, options.error());
+  return telex::chat::runChat(*options, settings, flags, accountFlags.debug);
 }
 
 int runConfig(const std::string& action, const std::string& file) {
@@ -693,9 +854,25 @@ int main(int argc, char** argv) {
                  "wait for a delivery receipt (XEP-0184) from every recipient");
   send->add_option("--timeout", sendFlags.timeout, "seconds to wait for receipts")
       ->check(CLI::Range(0.1, 86400.0));
-  send->add_option("--room", sendFlags.rooms, "send to a group conversation (not supported yet)")
+  send->add_option("--room", sendFlags.rooms,
+                   "send to a group conversation (XEP-0045): joins, sends, leaves; repeatable")
       ->allow_extra_args(false);
+  send->add_option("--nick", sendFlags.nick, "nickname in the rooms (default: the account's user)");
+  send->add_option("--room-password", sendFlags.roomPassword, "password of the rooms");
   addAccountOptions(send, sendAccount);
+
+  AccountFlags uploadAccount;
+  UploadFlags uploadFlags;
+  auto* upload = app.add_subcommand(
+      "upload", "upload a file to the server (HTTP File Upload) and print its URL");
+  upload->add_option("file", uploadFlags.file, "the file to upload")->required();
+  upload->add_option("--to", uploadFlags.to, "also send the link to this user (repeatable)");
+  upload->add_option("--room", uploadFlags.rooms,
+                     "also send the link to this group conversation (repeatable)");
+  upload->add_option("--nick", uploadFlags.nick, "nickname in the rooms (default: your user)");
+  upload->add_option("--timeout", uploadFlags.timeout, "seconds the HTTP upload may take")
+      ->check(CLI::Range(1.0, 86400.0));
+  addAccountOptions(upload, uploadAccount);
 
   WatchFlags watchFlags;
   auto* watch =
@@ -708,6 +885,15 @@ int main(int argc, char** argv) {
   watch->add_option("--keepalive", watchFlags.keepalive, "seconds between keepalive pings")
       ->check(CLI::Range(1.0, 3600.0));
   addAccountOptions(watch, watchAccount);
+
+  AccountFlags chatAccount;
+  telex::chat::ChatFlags chatFlags;
+  auto* chat = app.add_subcommand("chat", "the full-screen Messenger: contacts, conversations, rooms");
+  chat->add_option("--log", chatFlags.logFile,
+                   "append events (with --debug also the XML) to this file");
+  chat->add_option("--keepalive", chatFlags.keepalive, "seconds between keepalive pings")
+      ->check(CLI::Range(1.0, 3600.0));
+  addAccountOptions(chat, chatAccount);
 
   std::string configAction = "check", configFile;
   auto* config =
@@ -726,7 +912,9 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   if (*send) return runSend(sendAccount, sendFlags);
+  if (*upload) return runUpload(uploadAccount, uploadFlags);
   if (*watch) return runWatch(watchAccount, watchFlags);
+  if (*chat) return runChatCommand(chatAccount, chatFlags);
   if (*config) return runConfig(configAction, configFile);
   return kExitUsage;
 }

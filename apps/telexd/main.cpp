@@ -13,6 +13,7 @@
 #include "auth/invite_store.hpp"
 #include "config/config.hpp"
 #include "jid/jid.hpp"
+#include "modules/alerts/alerts_cli.hpp"
 #include "modules/announce/announce_cli.hpp"
 #include "modules/module.hpp"
 #include "server/server.hpp"
@@ -135,6 +136,8 @@ int main(int argc, char** argv) {
   // ---- NET SEND: announce, motd, group, audit (src/modules/announce/announce_cli.cpp) ----
   telex::modules::announce::OperatorCommands netSendCommands(app);
   // ---- end of NET SEND block ----
+  // ---- alerts: token, alert, pager (src/modules/alerts/alerts_cli.cpp) ----
+  telex::modules::alerts::AlertCommands alertCommands(app);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -183,6 +186,7 @@ int main(int argc, char** argv) {
   // ---- NET SEND: announce, motd, group, audit ----
   if (auto exitCode = netSendCommands.run(config)) return *exitCode;
   // ---- end of NET SEND block ----
+  if (auto exitCode = alertCommands.run(config)) return *exitCode;
 
   if (invite->parsed()) {
     if (config.storage.driver == "memory") return fail("invitations need storage.driver = \"sqlite\"");

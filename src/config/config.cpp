@@ -112,6 +112,20 @@ const OptionSpec kOptions[] = {
     {"announce.rate_per_minute", "Announcements and message-of-the-day changes one sender may make "
      "per minute; 0 = unlimited. Refused attempts are audited.", 0, 10000,
      [](Config& c) -> FieldRef { return &c.announce.ratePerMinute; }},
+    {"alerts.rate_per_minute", "Alerts one API token may send per minute (POST /api/v1/alerts and the "
+     "Alertmanager/Grafana webhooks); 0 = unlimited. Refused attempts are audited.", 0, 100000,
+     [](Config& c) -> FieldRef { return &c.alerts.ratePerMinute; }},
+    {"pager.smtp_host", "SMTP relay that e-mails alerts to offline users who set a pager e-mail address; "
+     "empty = no e-mail pager. Plain SMTP, no authentication: use a relay that trusts this host.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.pager.smtpHost; }},
+    {"pager.smtp_port", "Port of the SMTP relay.", 1, 65535, [](Config& c) -> FieldRef { return &c.pager.smtpPort; }},
+    {"pager.smtp_from", "Sender address of pager e-mails; empty = telex@<server.domain>.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.pager.smtpFrom; }},
+    {"pager.webhooks", "Let users page themselves through an HTTP(S) webhook (ntfy, Gotify, or JSON). The "
+     "server then POSTs to addresses users choose: turn off where that is not wanted.", 0, 0,
+     [](Config& c) -> FieldRef { return &c.pager.webhooks; }},
+    {"pager.timeout", "Seconds one pager delivery (e-mail or webhook) may take.", 1, 300,
+     [](Config& c) -> FieldRef { return &c.pager.timeout; }},
     {"winpopup.enabled", "Accept WinPopup messages (`smbclient -M`, NET SEND) and deliver them to the "
      "users named in winpopup.names. The protocol has no authentication: keep it to trusted networks.",
      0, 0, [](Config& c) -> FieldRef { return &c.winpopup.enabled; }},

@@ -88,6 +88,20 @@ struct AnnounceOptions {
   std::int64_t ratePerMinute = 5;  // announcements and MOTD changes per sender; 0 = unlimited
 };
 
+// Alerts over HTTP (POST /api/v1/alerts and the Alertmanager/Grafana webhooks).
+struct AlertsOptions {
+  std::int64_t ratePerMinute = 30;  // alerts per token per minute; 0 = unlimited
+};
+
+// Where alerts (and, if a user wants, direct messages) go for users who are offline.
+struct PagerOptions {
+  std::string smtpHost;  // empty: no e-mail pager
+  std::int64_t smtpPort = 25;
+  std::string smtpFrom;  // empty: telex@<server.domain>
+  bool webhooks = true;  // users may page themselves through an HTTP webhook (ntfy, Gotify, ...)
+  std::int64_t timeout = 15;  // seconds for one pager delivery
+};
+
 // The WinPopup (`smbclient -M`, NET SEND) gateway: off by default, because the protocol has
 // no authentication.
 struct WinPopupOptions {
@@ -145,6 +159,8 @@ struct Config {
   TurnOptions turn;
   MucOptions muc;
   AnnounceOptions announce;
+  AlertsOptions alerts;
+  PagerOptions pager;
   WinPopupOptions winpopup;
   ModulesOptions modules;
 

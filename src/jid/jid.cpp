@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "util/utf8.hpp"
+
 namespace telex {
 
 namespace {
@@ -19,43 +21,10 @@ struct FreeDeleter {
   void operator()(char* p) const { std::free(p); }
 };
 
-// libidn validates UTF-8 itself in recent versions; checking here keeps us independent of that
-// and rejects overlong forms, surrogates and code points above U+10FFFF.
-bool isValidUtf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    std::uint32_t min = 0;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2, cp = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3, cp = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-      return false;
-    }
-    if (s.size() - i < len) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
-}
 
 std::optional<std::string> prep(std::string_view text, const char* profile) {
   if (text.empty() || text.size() > kMaxPrepInputBytes) return std::nullopt;
-  if (text.find('\0') != std::string_view::npos || !isValidUtf8(text)) return std::nullopt;
+  if (text.find('\0') != std::string_view::npos || !util::isValidUtf8(text)) return std::nullopt;
   const std::string input(text);  // libidn wants a NUL-terminated string
   char* raw = nullptr;
   const int rc = stringprep_profile(input.c_str(), &raw, profile, Stringprep_profile_flags{});

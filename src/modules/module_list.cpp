@@ -1,5 +1,6 @@
 // The one explicit list of feature modules. Adding a feature means adding its record here.
 #include "modules/adhoc/adhoc.hpp"
+#include "modules/alerts/alerts.hpp"
 #include "modules/announce/announce.hpp"
 #include "modules/blocking/blocking.hpp"
 #include "modules/carbons/carbons.hpp"
@@ -59,11 +60,15 @@ std::span<const ModuleSpec> allModules() {
        {{54, "1.2"}}, {"vcard-temp"}, {}, &vcard::setup},
       {"carbons", "Copies of each conversation for all of a user's carbons-enabled clients",
        {{280, "1.0.1"}, {297, "1.0"}}, {"urn:xmpp:carbons:2"}, {}, &carbons::setup},
-      {"mam", "Per-user message archive: search by contact and time, paging, archiving preferences",
-       {{313, "1.1.1"}, {59, "1.0"}, {441, "0.2.0"}}, {"urn:xmpp:mam:2"}, {}, &mam::setup},
+      {"mam", "Per-user message archive: search by contact and time, paging, archiving preferences; "
+       "delivered messages carry their archive id as a stanza-id",
+       {{313, "1.1.1"}, {59, "1.0"}, {441, "0.2.0"}, {359, "0.7.0"}}, {"urn:xmpp:mam:2", "urn:xmpp:sid:0"}, {},
+       &mam::setup},
       {"pep", "Personal eventing on each account: publish-options, presence/open/whitelist access, "
-       "notifications by +notify in verified caps, last items at sign-in; avatars and bookmarks ride on it",
-       {{163, "1.2.2"}, {60, "1.30.0"}, {115, "1.6.0"}, {84, "1.1.4"}, {223, "1.1.1"}, {402, "1.2.0"}},
+       "notifications by +notify in verified caps, last items at sign-in; avatars and bookmarks ride on it; "
+       "avatars and vCard photos converted both ways, the avatar hash stamped in presence",
+       {{163, "1.2.2"}, {60, "1.30.0"}, {115, "1.6.0"}, {84, "1.1.4"}, {223, "1.1.1"}, {402, "1.2.0"},
+        {398, "1.0.0"}, {153, "1.1.1"}},
        {"http://jabber.org/protocol/pubsub#access-open", "http://jabber.org/protocol/pubsub#access-presence",
         "http://jabber.org/protocol/pubsub#access-whitelist", "http://jabber.org/protocol/pubsub#auto-create",
         "http://jabber.org/protocol/pubsub#config-node", "http://jabber.org/protocol/pubsub#create-and-configure",
@@ -86,6 +91,9 @@ std::span<const ModuleSpec> allModules() {
       {"announce", "Announcements as headlines to online users, to all users (stored for those offline) or to a "
        "group, message of the day at sign-in, per-user alert threshold; admins and announcers only, "
        "rate-limited and audited", {{133, "1.3.1"}}, {}, {}, &announce::setup},
+      {"alerts", "Alerts over HTTP (Telex JSON, Alertmanager and Grafana webhooks, bearer tokens) as headlines "
+       "asking for receipts: acknowledgement per recipient, escalation, pagers (e-mail, ntfy/Gotify webhooks) "
+       "for offline users; rate-limited per token and audited", {{184, "1.4.0"}}, {}, {}, &alerts::setup},
       {"winpopup", "WinPopup gateway (off by default): `smbclient -M` / NET SEND messages over the NetBIOS "
        "session service to mapped users or machines, allow-listed networks, rate-limited", {}, {}, {},
        &winpopup::setup},

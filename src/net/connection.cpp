@@ -12,7 +12,7 @@
 namespace telex::net {
 namespace {
 constexpr std::size_t kTlsRecord = 16384;
-constexpr std::size_t kMaxIov = 64;
+constexpr std::size_t kMaxIov = 192;  // a fanned-out stanza takes three entries
 constexpr int kReadsPerPass = 16;  // then yield, so one busy client cannot starve the others
 constexpr auto kCloseGrace = std::chrono::seconds(2);
 }  // namespace
@@ -70,6 +70,15 @@ void Connection::send(SharedBytes bytes) {
   if (state_ != State::Open || !bytes || bytes->empty()) return;
   queuedBytes_ += bytes->size();
   out_.push_back(std::move(bytes));
+  scheduleFlush();
+}
+
+void Connection::send(const StanzaBytes& stanza) {
+  if (state_ != State::Open || stanza.empty()) return;
+  for (const auto& piece : stanza.pieces()) {
+    queuedBytes_ += piece->size();
+    out_.push_back(piece);
+  }
   scheduleFlush();
 }
 

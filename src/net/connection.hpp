@@ -10,12 +10,11 @@
 #include <string_view>
 #include <vector>
 
+#include "net/stanza_bytes.hpp"
 #include "net/tls_context.hpp"
 #include "net/worker.hpp"
 
 namespace telex::net {
-
-using SharedBytes = std::shared_ptr<const std::string>;
 
 // Network::ConnectionHandler — what the owner of a connection hears from it.
 class ConnectionHandler {
@@ -49,6 +48,8 @@ class Connection {
 
   void send(SharedBytes bytes);
   void send(std::string bytes) { send(std::make_shared<const std::string>(std::move(bytes))); }
+  // Queues every piece as it is (shared, not copied); they leave back to back.
+  void send(const StanzaBytes& stanza);
   // Flushes what is queued, then closes gracefully; no more data is delivered to the handler.
   void close();
   // Drops the connection at once.

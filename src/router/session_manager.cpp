@@ -137,4 +137,13 @@ void SessionManager::deliverTo(const std::shared_ptr<Session>& session,
   }
 }
 
+void SessionManager::deliverTo(const std::shared_ptr<Session>& session, const net::StanzaBytes& stanza) {
+  net::Worker& worker = session->worker();
+  if (worker.isCurrentThread()) {
+    session->deliverPieces(stanza);
+  } else {
+    worker.post([session, stanza] { session->deliverPieces(stanza); });
+  }
+}
+
 }  // namespace telex::router

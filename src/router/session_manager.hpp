@@ -62,6 +62,8 @@ class SessionManager {
 
   // Posts `stanza` to the session on its own worker (directly when already there).
   static void deliverTo(const std::shared_ptr<Session>& session, const net::SharedBytes& stanza);
+  // The same for a stanza of shared pieces (fan-out): the pieces travel, the bytes stay shared.
+  static void deliverTo(const std::shared_ptr<Session>& session, const net::StanzaBytes& stanza);
 
  private:
   struct Account {

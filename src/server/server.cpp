@@ -1,6 +1,7 @@
 // Server wiring and lifecycle.
 #include "server/server.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fstream>
 #include <spdlog/spdlog.h>
@@ -12,6 +13,11 @@
 #include "util/crypto.hpp"
 
 namespace telex::server {
+
+struct Server::SignalWatch {
+  boost::asio::io_context context;
+  boost::asio::signal_set set{context, SIGINT, SIGTERM};
+};
 
 Server::Server(const config::Config& config)
     : config_(config), sessions_(static_cast<std::size_t>(config.c2s.maxResources)) {}
@@ -29,6 +35,7 @@ Server::~Server() {
 
 Expected<std::unique_ptr<Server>, std::string> Server::create(const config::Config& config) {
   std::unique_ptr<Server> server(new Server(config));
+  server->signals_ = std::make_unique<SignalWatch>();
   auto ok = server->init();
   if (!ok) return unexpected(ok.error());
   return server;
@@ -241,6 +248,21 @@ void Server::closeAllStreams() {
   }
 }
 
+void Server::endHibernatingSessions() {
+  auto hibernating = resumption_.all();
+  auto pending = std::make_shared<std::atomic<std::size_t>>(hibernating.size());
+  for (auto& session : hibernating) {
+    session->worker().post([session, pending] {
+      session->endIfHibernating();
+      --*pending;
+    });
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (pending->load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 void Server::stop() {
   if (!started_) return;
   started_ = false;
@@ -254,6 +276,7 @@ void Server::stop() {
   while (liveCount_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  endHibernatingSessions();
   pool_->stop();
   for (std::size_t i = 0; i < workers_->size(); ++i) workers_->at(i).context().stop();
   workers_->stop();
@@ -261,13 +284,11 @@ void Server::stop() {
 }
 
 void Server::run() {
-  boost::asio::io_context signals;
-  boost::asio::signal_set set(signals, SIGINT, SIGTERM);
-  set.async_wait([](const boost::system::error_code&, int signal) {
+  signals_->set.async_wait([](const boost::system::error_code&, int signal) {
     spdlog::info("received signal {}, shutting down", signal);
   });
   start();
-  signals.run();
+  signals_->context.run();
   stop();
   spdlog::info("stopped");
 }

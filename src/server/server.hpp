@@ -46,7 +46,14 @@ class Server {
   Expected<bool, std::string> init();
   void accept(boost::asio::ip::tcp::socket socket, net::Worker& worker, bool directTls);
   void closeAllStreams();
+  // Ends sessions that lost their connection and wait for XEP-0198 resumption (their unacknowledged
+  // messages go to offline storage) while the workers and the storage pool still run.
+  void endHibernatingSessions();
 
+  // SIGINT/SIGTERM are caught from the start of create(), before any port is open, so a signal
+  // that arrives while the server is still starting stops it cleanly instead of killing it.
+  struct SignalWatch;
+  std::unique_ptr<SignalWatch> signals_;
   config::Config config_;
   modules::ServerInfo info_;
   modules::DiscoRegistry disco_;

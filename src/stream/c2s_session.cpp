@@ -448,22 +448,23 @@ void C2sSession::handleBound(xml::Element stanza) {
   ctx_.router.routeFromClient(*this, std::move(stanza));
 }
 
-void C2sSession::deliver(const net::SharedBytes& stanza) {
+void C2sSession::deliver(const net::SharedBytes& stanza) { deliverPieces(net::StanzaBytes(stanza)); }
+
+void C2sSession::deliverPieces(const net::StanzaBytes& stanza) {
   if (auto next = resumedBy_.lock()) {
-    next->worker().post([next, stanza] { next->deliver(stanza); });
+    next->worker().post([next, stanza] { next->deliverPieces(stanza); });
     return;
   }
   if (!bound_) return;
-  if (inactive_ && stanza->starts_with("<presence")) {
+  if (inactive_ && stanza.startsWith("<presence")) {
     // XEP-0352: presence can wait while the client is inactive; only the newest per sender.
-    auto from = [](const std::string& s) {
-      auto end = s.find('>');
-      auto at = s.find(" from='");
-      return at < end ? s.substr(at, s.find('\'', at + 7) - at) : std::string();
-    };
-    std::string sender = from(*stanza);
-    std::erase_if(csiBuffer_, [&](const net::SharedBytes& b) { return from(*b) == sender; });
-    csiBuffer_.push_back(stanza);
+    // Presence is small: reading its sender from joined pieces is cheap, and done once.
+    std::string s = stanza.flatten();
+    auto end = s.find('>');
+    auto at = s.find(" from='");
+    std::string sender = at < end ? s.substr(at, s.find('\'', at + 7) - at) : std::string();
+    std::erase_if(csiBuffer_, [&](const auto& held) { return held.first == sender; });
+    csiBuffer_.emplace_back(std::move(sender), stanza);
     if (csiBuffer_.size() > kMaxCsiBuffer) flushCsiBuffer();
     return;
   }
@@ -474,10 +475,10 @@ void C2sSession::deliver(const net::SharedBytes& stanza) {
 void C2sSession::flushCsiBuffer() {
   auto buffered = std::move(csiBuffer_);
   csiBuffer_.clear();
-  for (const auto& b : buffered) transmit(b);
+  for (const auto& held : buffered) transmit(held.second);
 }
 
-void C2sSession::transmit(const net::SharedBytes& stanza) {
+void C2sSession::transmit(const net::StanzaBytes& stanza) {
   if (sm_) {
     sm_->sent(stanza);
     if (sm_->unacknowledged() > kMaxUnacked) {
@@ -631,6 +632,10 @@ void C2sSession::hibernate() {
   spdlog::debug("{} lost its connection; resumable for {} s", jid_.full(), ctx_.resumeTimeout.count());
 }
 
+void C2sSession::endIfHibernating() {
+  if (hibernating_) endSession();
+}
+
 void C2sSession::endSession() {
   if (!bound_) return;
   bound_ = false;
@@ -643,7 +648,7 @@ void C2sSession::endSession() {
   // Nothing the client did not acknowledge is lost: messages go back through the router, to
   // another resource or to offline storage.
   for (const auto& bytes : sm_->takeQueue()) {
-    auto stanza = parseStanza(*bytes);
+    auto stanza = parseStanza(bytes.flatten());
     if (!stanza || stanza->name() != "message") continue;
     std::string_view type = stanza->attrOr("type", "normal");
     if (type == "error" || type == "groupchat" || type == "headline") continue;

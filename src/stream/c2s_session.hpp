@@ -55,7 +55,11 @@ class C2sSession : public router::Session,
   const Jid& jid() const override { return jid_; }
   net::Worker& worker() override { return connection_.worker(); }
   void deliver(const net::SharedBytes& stanza) override;
+  void deliverPieces(const net::StanzaBytes& stanza) override;
   void closeWithError(StreamErrorCondition condition, std::string_view text) override;
+  // Server shutdown: a session waiting for its client to resume never will be; end it now (on its
+  // worker), so what the client never acknowledged goes to offline storage. No-op otherwise.
+  void endIfHibernating();
 
   // net::ConnectionHandler
   void onData(std::string_view bytes) override;
@@ -102,7 +106,7 @@ class C2sSession : public router::Session,
   void handleResume(const xml::Element& element);
   std::shared_ptr<ResumeState> detachForResume(const std::shared_ptr<C2sSession>& by, std::uint32_t h);
   void completeResume(std::shared_ptr<ResumeState> state);
-  void transmit(const net::SharedBytes& stanza);
+  void transmit(const net::StanzaBytes& stanza);
   void requestAckSoon();
   void hibernate();
   void endSession();
@@ -136,7 +140,8 @@ class C2sSession : public router::Session,
   std::weak_ptr<C2sSession> resumedBy_;  // deliveries that still reach us go there
   bool inactive_ = false;                // XEP-0352
   std::string inviteToken_;              // a valid XEP-0401 token presented on this stream
-  std::vector<net::SharedBytes> csiBuffer_;  // presence held back while inactive
+  // Presence held back while inactive, with its sender's from='…' (one kept per sender).
+  std::vector<std::pair<std::string, net::StanzaBytes>> csiBuffer_;
 };
 
 }  // namespace telex::stream

@@ -5,7 +5,7 @@
 
 namespace telex::stream {
 
-void StreamManagement::sent(net::SharedBytes stanza) {
+void StreamManagement::sent(net::StanzaBytes stanza) {
   ++outbound_;
   queue_.push_back(std::move(stanza));
 }

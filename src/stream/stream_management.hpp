@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "net/connection.hpp"
 #include "xml/element.hpp"
@@ -28,20 +29,21 @@ class StreamManagement {
   std::uint32_t inbound() const { return inbound_; }
   void countInbound() { ++inbound_; }
 
-  // A stanza sent to the client, kept until acknowledged.
-  void sent(net::SharedBytes stanza);
+  // A stanza sent to the client, kept until acknowledged (its pieces stay shared with the other
+  // recipients of a fan-out).
+  void sent(net::StanzaBytes stanza);
   // Applies the client's <a h=N/>; false if N acknowledges more than was sent.
   bool acknowledge(std::uint32_t h);
   std::size_t unacknowledged() const { return queue_.size(); }
-  const std::deque<net::SharedBytes>& queue() const { return queue_; }
-  std::deque<net::SharedBytes> takeQueue() { return std::move(queue_); }
+  const std::deque<net::StanzaBytes>& queue() const { return queue_; }
+  std::deque<net::StanzaBytes> takeQueue() { return std::move(queue_); }
 
  private:
   std::string id_;
   bool resumable_;
   std::uint32_t inbound_ = 0;
   std::uint32_t outbound_ = 0;  // stanzas sent since enable (wraps at 2^32, as 'h' does)
-  std::deque<net::SharedBytes> queue_;
+  std::deque<net::StanzaBytes> queue_;
 };
 
 // Parses one serialized stanza back into an element (for rerouting unacknowledged messages).
@@ -63,6 +65,15 @@ class ResumptionRegistry {
     std::lock_guard lock(mutex_);
     auto node = sessions_.extract(id);
     return node ? node.mapped().lock() : nullptr;
+  }
+  // Every session still registered (shutdown ends the hibernating ones).
+  std::vector<std::shared_ptr<SessionT>> all() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::shared_ptr<SessionT>> out;
+    for (auto& [id, weak] : sessions_) {
+      if (auto s = weak.lock()) out.push_back(std::move(s));
+    }
+    return out;
   }
 
  private:

@@ -1,7 +1,8 @@
 """Calls and invitations travel client to client unchanged: a Jingle (XEP-0166) audio/video session
 (RTP description XEP-0167, ICE-UDP transport XEP-0176, with <&'"> in an attribute) initiated,
 accepted and terminated between two slixmpp clients, a Jingle file offer (XEP-0234 over S5B), the
-XEP-0353 <propose/>/<proceed/> call invitation, and an application invitation; every payload is
+XEP-0353 call invitation (<propose/> ringing every device, <ringing/>, <accept/> to the
+callee's other devices, <proceed/>, <retract/>, <reject/>), and an application invitation; every payload is
 compared as a parsed tree with what was sent, and the server stamps only 'from'.
 
 Run: /usr/bin/python3 tests/integration/test_jingle.py --telexd build/telexd
@@ -143,6 +144,57 @@ class JingleTest(h.ServerTestCase):
         self.assertIsNotNone(msg, "the answer to the invitation did not arrive")
         self.assertEqual(str(msg["from"]), bob.bound_jid)
         self.assertEqual(canon(msg.xml.find("{%s}proceed" % JMI)), canon(ET.fromstring(proceed)))
+
+    def test_call_invitation_accept_reaches_the_other_devices(self):
+        # XEP-0353: every device rings; the one that picks up sends <accept/> to its own bare JID
+        # so the others stop ringing, and <proceed/> to the caller; <retract/> and <reject/> of a
+        # second call pass the same way. Each payload arrives as it was sent.
+        alice = self.login("alice@localhost/caller")
+        phone = self.login("bob@localhost/phone")
+        laptop = self.login("bob@localhost/laptop")
+        for c in (alice, phone, laptop):
+            run(c.set_presence())
+        call = "jmi-" + uuid.uuid4().hex
+
+        def has(ns_tag, call_id):
+            return lambda m: m.xml.find(ns_tag) is not None and m.xml.find(ns_tag).get("id") == call_id
+
+        propose = ("<propose xmlns='%s' id='%s'><description xmlns='%s' media='audio'/></propose>"
+                   % (JMI, call, RTP))
+        alice.send_raw("<message to='bob@localhost' type='chat'>%s</message>" % propose)
+        for device in (phone, laptop):
+            msg = run(device.wait_message(pred=has("{%s}propose" % JMI, call), timeout=5))
+            self.assertIsNotNone(msg, "%s did not ring" % device.bound_jid)
+            self.assertEqual(canon(msg.xml.find("{%s}propose" % JMI)), canon(ET.fromstring(propose)))
+        ringing = "<ringing xmlns='%s' id='%s'/>" % (JMI, call)
+        phone.send_raw("<message to='%s' type='chat'>%s</message>" % (alice.bound_jid, ringing))
+        self.assertIsNotNone(run(alice.wait_message(pred=has("{%s}ringing" % JMI, call), timeout=5)))
+
+        accept = "<accept xmlns='%s' id='%s'/>" % (JMI, call)
+        phone.send_raw("<message to='bob@localhost' type='chat'>%s<store xmlns='urn:xmpp:hints'/></message>"
+                       % accept)
+        msg = run(laptop.wait_message(pred=has("{%s}accept" % JMI, call), timeout=5))
+        self.assertIsNotNone(msg, "the other device was not told the call was taken")
+        self.assertEqual(str(msg["from"]), phone.bound_jid)
+        self.assertEqual(canon(msg.xml.find("{%s}accept" % JMI)), canon(ET.fromstring(accept)))
+        proceed = "<proceed xmlns='%s' id='%s'/>" % (JMI, call)
+        phone.send_raw("<message to='%s' type='chat'>%s</message>" % (alice.bound_jid, proceed))
+        msg = run(alice.wait_message(pred=has("{%s}proceed" % JMI, call), timeout=5))
+        self.assertIsNotNone(msg)
+        self.assertEqual(str(msg["from"]), phone.bound_jid)
+
+        # A second call: the caller gives up (retract), and a third is declined (reject).
+        second, third = "jmi-" + uuid.uuid4().hex, "jmi-" + uuid.uuid4().hex
+        retract = "<retract xmlns='%s' id='%s'><reason xmlns='%s'><cancel/></reason></retract>" % (JMI, second, JINGLE)
+        alice.send_raw("<message to='bob@localhost' type='chat'>%s</message>" % retract)
+        msg = run(laptop.wait_message(pred=has("{%s}retract" % JMI, second), timeout=5))
+        self.assertIsNotNone(msg)
+        self.assertEqual(canon(msg.xml.find("{%s}retract" % JMI)), canon(ET.fromstring(retract)))
+        reject = "<reject xmlns='%s' id='%s'><reason xmlns='%s'><busy/></reason></reject>" % (JMI, third, JINGLE)
+        laptop.send_raw("<message to='%s' type='chat'>%s</message>" % (alice.bound_jid, reject))
+        msg = run(alice.wait_message(pred=has("{%s}reject" % JMI, third), timeout=5))
+        self.assertIsNotNone(msg)
+        self.assertEqual(canon(msg.xml.find("{%s}reject" % JMI)), canon(ET.fromstring(reject)))
 
     def test_application_invitation(self):
         # Games, whiteboard, remote assistance: whatever namespace the clients agree on passes as is.

@@ -11,6 +11,7 @@ import asyncio
 import os
 import ssl
 import sys
+import unittest
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -113,6 +114,31 @@ class StreamManagementTest(h.ServerTestCase):
             m = run(again.wait_message("late %d" % i, timeout=5))
             self.assertIsNotNone(m, "unacknowledged message %d was lost" % i)
             self.assertIsNotNone(m.xml.find("{urn:xmpp:delay}delay"))
+
+    @unittest.skipIf(h.STORAGE == "memory", "the memory store does not outlive a restart")
+    def test_shutdown_puts_a_hibernating_sessions_messages_offline(self):
+        # SIGTERM comes while bob's session waits (resume_timeout 3 s) for a resumption.
+        bob = SmClient(self.server, "bob@localhost/asleep", "bob-pw", reconnect=False)
+        run(bob.login(), timeout=15)
+        alice = self.login("alice@localhost/s3")
+        bob.kill_tcp()
+
+        async def send():
+            await asyncio.sleep(0.2)
+            for i in range(3):
+                alice.send_message("bob@localhost/asleep", "before shutdown %d" % i)
+            await alice.sync()
+            await asyncio.sleep(0.3)
+
+        run(send(), timeout=10)
+        run(alice.disconnect())
+        self.assertEqual(self.server.stop(), 0)
+        self.server.start()
+        again = self.login("bob@localhost/awake")
+        run(again.set_presence())
+        for i in range(3):
+            m = run(again.wait_message("before shutdown %d" % i, timeout=5))
+            self.assertIsNotNone(m, "message %d to the hibernating session was lost at shutdown" % i)
 
     def test_resume_with_unknown_id_fails_and_bind_still_works(self):
         r = self.raw()

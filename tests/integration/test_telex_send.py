@@ -422,9 +422,9 @@ class TelexSendTest(TelexTestBase):
         r = self.telex("send", "bob@localhost", "x", jid=None)
         self.assertEqual(r.returncode, EXIT_USAGE, r)
         self.assertIn("no account", r.stderr)
-        r = self.telex("send", "--room", "room@conference.localhost", "x")
+        r = self.telex("send", "--room", "not a room", "x")
         self.assertEqual(r.returncode, EXIT_USAGE, r)
-        self.assertIn("not supported yet", r.stderr)
+        self.assertIn("is not a valid room", r.stderr)
 
     # -- TLS ----------------------------------------------------------------
     def test_self_signed_certificate_is_rejected_without_ca_file(self):

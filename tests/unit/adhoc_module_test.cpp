@@ -8,45 +8,20 @@
 #include "modules/adhoc/command_registry.hpp"
 #include "modules/disco/disco.hpp"
 #include "storage/memory/memory_driver.hpp"
+#include "support/module_test_server.hpp"
+#include "support/recording_session.hpp"
 
 namespace telex::modules::adhoc {
 namespace {
 
-class FakeSession : public router::Session {
- public:
-  FakeSession(net::Worker& worker, std::string jid) : worker_(worker), jid_(*Jid::parse(jid)) {}
-  const Jid& jid() const override { return jid_; }
-  net::Worker& worker() override { return worker_; }
-  void deliver(const net::SharedBytes& stanza) override { received.push_back(*stanza); }
-  void closeWithError(stream::StreamErrorCondition, std::string_view) override {}
-  std::string last() const { return received.empty() ? std::string() : received.back(); }
-  std::vector<std::string> received;
+using FakeSession = test::RecordingSession;
 
- private:
-  net::Worker& worker_;
-  Jid jid_;
-};
-
-struct Server {
-  Server() : sessions(10), router("example.org", sessions, hooks), storage(storage::makeMemoryDriver()), pool(1),
-             adhocCtx("adhoc", router, config, info, disco, *storage, pool),
-             discoCtx("disco", router, config, info, disco, *storage, pool) {
-    config.server.domain = "example.org";
+struct Server : test::ModuleTestServer {
+  explicit Server(storage::StorageDriver& storage) : ModuleTestServer(storage) {
     config.server.admins = {"boss@example.org"};
-    disco::setup(discoCtx);
-    setup(adhocCtx);
+    load("disco", disco::setup);
+    load("adhoc", setup);
   }
-  net::Worker worker{0};
-  router::HookBus hooks;
-  router::SessionManager sessions;
-  router::StanzaRouter router;
-  config::Config config;
-  ServerInfo info;
-  DiscoRegistry disco;
-  std::unique_ptr<storage::StorageDriver> storage;
-  storage::StoragePool pool;
-  ModuleContext adhocCtx;
-  ModuleContext discoCtx;
 };
 
 std::string attr(const std::string& xml, const std::string& name) {
@@ -124,7 +99,8 @@ class AdhocModuleTest : public ::testing::Test {
     return x;
   }
 
-  Server server_;
+  std::unique_ptr<storage::StorageDriver> storage_ = storage::makeMemoryDriver();
+  Server server_{*storage_};
   net::Worker::CurrentScope scope_;
   int ids_ = 0;
   std::vector<std::size_t> stages_;

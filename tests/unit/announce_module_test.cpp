@@ -15,56 +15,25 @@
 #include "modules/announce/group_store.hpp"
 #include "modules/offline/offline.hpp"
 #include "storage/memory/memory_driver.hpp"
+#include "support/module_test_server.hpp"
+#include "support/recording_session.hpp"
 
 namespace telex::modules::announce {
 namespace {
 using adhoc::kCommandsNs;
 using adhoc::kDataNs;
 
-class FakeSession : public router::Session {
- public:
-  FakeSession(net::Worker& worker, std::string jid) : worker_(worker), jid_(*Jid::parse(jid)) {}
-  const Jid& jid() const override { return jid_; }
-  net::Worker& worker() override { return worker_; }
-  void deliver(const net::SharedBytes& stanza) override { received.push_back(*stanza); }
-  void closeWithError(stream::StreamErrorCondition, std::string_view) override {}
-  std::size_t count(std::string_view needle) const {
-    return static_cast<std::size_t>(std::count_if(received.begin(), received.end(), [&](const std::string& s) {
-      return s.find(needle) != std::string::npos;
-    }));
-  }
-  std::vector<std::string> received;
+using FakeSession = test::RecordingSession;
 
- private:
-  net::Worker& worker_;
-  Jid jid_;
-};
-
-struct Server {
-  explicit Server(storage::StorageDriver& storage)
-      : sessions(10), router("example.org", sessions, hooks), pool(1),
-        adhocCtx("adhoc", router, config, info, disco, storage, pool),
-        announceCtx("announce", router, config, info, disco, storage, pool),
-        offlineCtx("offline", router, config, info, disco, storage, pool) {
-    config.server.domain = "example.org";
+struct Server : test::ModuleTestServer {
+  explicit Server(storage::StorageDriver& storage) : ModuleTestServer(storage) {
     config.server.admins = {"boss@example.org"};
     config.server.announcers = {"herald@example.org"};
     config.announce.ratePerMinute = 3;
-    adhoc::setup(adhocCtx);
-    setup(announceCtx);
-    offline::setup(offlineCtx);
+    load("adhoc", adhoc::setup);
+    load("announce", setup);
+    load("offline", offline::setup);
   }
-  net::Worker worker{0};
-  router::HookBus hooks;
-  router::SessionManager sessions;
-  router::StanzaRouter router;
-  config::Config config;
-  ServerInfo info;
-  DiscoRegistry disco;
-  storage::StoragePool pool;
-  ModuleContext adhocCtx;
-  ModuleContext announceCtx;
-  ModuleContext offlineCtx;
 };
 
 class AnnounceModuleTest : public ::testing::Test {

@@ -6,46 +6,18 @@
 
 #include "modules/blocking/blocking.hpp"
 #include "storage/memory/memory_driver.hpp"
+#include "support/module_test_server.hpp"
+#include "support/recording_session.hpp"
 
 namespace telex::modules::blocking {
 namespace {
 
-class FakeSession : public router::Session {
- public:
-  FakeSession(net::Worker& worker, std::string jid) : worker_(worker), jid_(*Jid::parse(jid)) {}
-  const Jid& jid() const override { return jid_; }
-  net::Worker& worker() override { return worker_; }
-  void deliver(const net::SharedBytes& stanza) override { received.push_back(*stanza); }
-  void closeWithError(stream::StreamErrorCondition, std::string_view) override {}
-
-  bool got(std::string_view needle) const {
-    return std::any_of(received.begin(), received.end(),
-                       [&](const std::string& s) { return s.find(needle) != std::string::npos; });
-  }
-  std::vector<std::string> received;
-
- private:
-  net::Worker& worker_;
-  Jid jid_;
-};
+using FakeSession = test::RecordingSession;
 
 // One server's worth of router, storage and module; `storage` may be shared to simulate a restart.
-struct Server {
-  explicit Server(storage::StorageDriver& storage)
-      : sessions(10), router("example.org", sessions, hooks), pool(1),
-        ctx("blocking", router, config, info, disco, storage, pool) {
-    setup(ctx);
-  }
-
-  net::Worker worker{0};
-  router::HookBus hooks;
-  router::SessionManager sessions;
-  router::StanzaRouter router;
-  config::Config config;
-  ServerInfo info;
-  DiscoRegistry disco;
-  storage::StoragePool pool;
-  ModuleContext ctx;
+struct Server : test::ModuleTestServer {
+  explicit Server(storage::StorageDriver& storage) : ModuleTestServer(storage), ctx(load("blocking", setup)) {}
+  ModuleContext& ctx;
 };
 
 class BlockingModuleTest : public ::testing::Test {

@@ -8,6 +8,8 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 
@@ -33,6 +35,8 @@ struct FakeOptions {
   bool badServerSignature = false;
   bool requireSession = false;
   bool sendHeader = true;  // false: accept and stay silent
+  bool streamManagement = false;  // offer XEP-0198 after authentication
+  bool resumeOk = false;          // answer <resume/> with <resumed h='0'/> (else <failed/>)
 };
 
 class FakeServer;
@@ -56,6 +60,7 @@ class FakeConn : public std::enable_shared_from_this<FakeConn>, public stream::S
   std::vector<xml::Element> received;  // stanzas after bind
   bool sessionRequested = false;
   bool streamClosedByClient = false;
+  bool resumeRequested = false;
 
   void onStreamOpen(const xml::Element&, std::string_view) override;
   void onStanza(xml::Element stanza) override;
@@ -156,6 +161,7 @@ void FakeConn::onStreamOpen(const xml::Element&, std::string_view) {
     if (server_.options.requireSession) {
       out += "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/>";
     }
+    if (server_.options.streamManagement) out += "<sm xmlns='urn:xmpp:sm:3'/>";
   }
   out += "</stream:features>";
   send(out);
@@ -203,6 +209,19 @@ void FakeConn::handleAuth(const xml::Element& e) {
 
 void FakeConn::onStanza(xml::Element stanza) {
   if (stanza.xmlns() == kNsSasl) return handleAuth(stanza);
+  if (stanza.xmlns() == "urn:xmpp:sm:3" && stanza.name() == "enable") {
+    send("<enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>");
+  } else if (stanza.xmlns() == "urn:xmpp:sm:3" && stanza.name() == "resume") {
+    resumeRequested = true;
+    if (server_.options.resumeOk) {
+      // As if nothing the client sent since <enable/> had arrived.
+      send("<resumed xmlns='urn:xmpp:sm:3' previd='sm-1' h='0'/>");
+      bound_ = true;
+    } else {
+      send("<failed xmlns='urn:xmpp:sm:3'><item-not-found "
+           "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
+    }
+  }
   if (stanza.name() == "iq" && stanza.child("bind", kNsBind)) {
     const std::string resource = stanza.child("bind", kNsBind)->childText("resource", kNsBind);
     xml::Element bind{"bind", std::string(kNsBind)};
@@ -610,6 +629,178 @@ TEST(ClientSession, ReconnectsWithBackoffAfterALostConnection) {
   io.restart();
   io.run_for(150ms);
   EXPECT_EQ(h.connects, 2);
+}
+
+// ---- stream management (XEP-0198) ----------------------------------------------------------------
+
+bool hasBody(const FakeConn& conn, const std::string& body) {
+  return findSent(conn, [&](const xml::Element& e) {
+           return e.name() == "message" && e.childText("body", kNsClient) == body;
+         }) != nullptr;
+}
+
+TEST(ClientSession, StreamManagementResumesAndSendsAgainWhatTheServerMissed) {
+  asio::io_context io;
+  FakeOptions fake;
+  fake.streamManagement = true;
+  fake.resumeOk = true;
+  FakeServer server(io, fake);
+  auto options = optionsFor(server);
+  options.reconnect = true;
+  options.reconnectInitialDelay = 50ms;
+  Harness h(io, options);
+  int resumed = 0;
+  h.client->onResumed([&](const Jid& jid) {
+    ++resumed;
+    EXPECT_EQ(jid.full(), "alice@example.org/desk");
+  });
+  h.client->connect();
+  ASSERT_TRUE(runUntil(io, [&] { return h.connects == 1 && h.client->streamManagementActive(); }));
+  EXPECT_NE(findSent(server.last(), [](const xml::Element& e) { return e.name() == "enable"; }),
+            nullptr);
+  // The server asks for an ack: one incoming stanza (the message) so far.
+  server.last().send("<message from='bob@example.org/x'><body>in</body></message>"
+                     "<r xmlns='urn:xmpp:sm:3'/>");
+  ASSERT_TRUE(runUntil(io, [&] {
+    return findSent(server.last(), [](const xml::Element& e) {
+             return e.name() == "a" && e.attrOr("h", "") == "1";
+           }) != nullptr;
+  }));
+  Message m;
+  m.to = Jid::parse("bob@example.org");
+  m.body = "lost in transit";
+  h.client->sendMessage(m);
+  std::optional<IqResponse> iq;
+  h.client->sendIq(makeIq("get", "q-1", Jid::parse("example.org"), xml::Element{"q", "urn:x"}),
+                   [&](const IqResponse& r) { iq = r; });
+  ASSERT_TRUE(runUntil(io, [&] { return h.client->unackedStanzas() == 2; }));
+  server.last().close();
+  ASSERT_TRUE(runUntil(io, [&] { return resumed == 1; }));
+  EXPECT_EQ(h.connects, 1);  // resumed, not a new session
+  EXPECT_EQ(server.binds, 1);
+  EXPECT_TRUE(server.last().resumeRequested);
+  const xml::Element* resume = findSent(
+      server.last(), [](const xml::Element& e) { return e.name() == "resume"; });
+  ASSERT_NE(resume, nullptr);
+  EXPECT_EQ(resume->attrOr("previd", ""), "sm-1");
+  EXPECT_EQ(resume->attrOr("h", ""), "1");
+  // Both stanzas the server never acknowledged come again; the IQ is still pending and its
+  // answer on the new connection reaches the caller.
+  ASSERT_TRUE(runUntil(io, [&] { return hasBody(server.last(), "lost in transit"); }));
+  EXPECT_FALSE(iq.has_value());
+  ASSERT_TRUE(runUntil(io, [&] {
+    return findSent(server.last(), [](const xml::Element& e) {
+             return e.name() == "iq" && e.attrOr("id", "") == "q-1";
+           }) != nullptr;
+  }));
+  server.last().send("<iq type='result' id='q-1' from='example.org'/>");
+  ASSERT_TRUE(runUntil(io, [&] { return iq.has_value(); }));
+  EXPECT_TRUE(iq->ok());
+  h.client->disconnect();
+  ASSERT_TRUE(runUntil(io, [&] { return h.disconnects.size() == 2; }));
+}
+
+TEST(ClientSession, StreamManagementFallsBackToAFreshSessionWhenResumeFails) {
+  asio::io_context io;
+  FakeOptions fake;
+  fake.streamManagement = true;
+  fake.resumeOk = false;
+  FakeServer server(io, fake);
+  auto options = optionsFor(server);
+  options.reconnect = true;
+  options.reconnectInitialDelay = 50ms;
+  Harness h(io, options);
+  int resumed = 0;
+  h.client->onResumed([&](const Jid&) { ++resumed; });
+  h.client->connect();
+  ASSERT_TRUE(runUntil(io, [&] { return h.connects == 1 && h.client->streamManagementActive(); }));
+  Message m;
+  m.to = Jid::parse("bob@example.org");
+  m.body = "keep me";
+  h.client->sendMessage(m);
+  h.client->sendPresence(Presence{});
+  std::optional<IqResponse> iq;
+  h.client->sendIq(makeIq("get", "q-2", Jid::parse("example.org"), xml::Element{"q", "urn:x"}),
+                   [&](const IqResponse& r) { iq = r; });
+  ASSERT_TRUE(runUntil(io, [&] { return h.client->unackedStanzas() == 3; }));
+  server.last().close();
+  ASSERT_TRUE(runUntil(io, [&] { return h.connects == 2; }));
+  EXPECT_EQ(resumed, 0);
+  EXPECT_EQ(server.binds, 2);
+  EXPECT_TRUE(server.last().resumeRequested);
+  // The IQ of the lost session failed; the message goes out again in the new session (after
+  // onConnected), the old session's presence does not.
+  ASSERT_TRUE(iq.has_value());
+  EXPECT_EQ(iq->status, IqResponse::Status::Disconnected);
+  ASSERT_TRUE(runUntil(io, [&] { return hasBody(server.last(), "keep me"); }));
+  EXPECT_EQ(findSent(server.last(), [](const xml::Element& e) { return e.name() == "presence"; }),
+            nullptr);
+  h.client->disconnect();
+  ASSERT_TRUE(runUntil(io, [&] { return h.disconnects.size() == 2; }));
+}
+
+TEST(ClientSession, FindsTheConferenceAndUploadServicesByDisco) {
+  Connected c;
+  // The domain lists three items; only the second is a conference service and only the third
+  // offers upload (with its limit). The answers come back out of order.
+  std::vector<xml::Element> asked;
+  c.server.onStanza = [&](FakeConn& conn, const xml::Element& iq) {
+    if (iq.name() != "iq") return;
+    const std::string to(iq.attrOr("to", ""));
+    const std::string id(iq.attrOr("id", ""));
+    if (iq.child("query", "http://jabber.org/protocol/disco#items")) {
+      conn.send("<iq type='result' id='" + id + "' from='" + to +
+                "'><query xmlns='http://jabber.org/protocol/disco#items'>"
+                "<item jid='pubsub.example.org'/><item jid='rooms.example.org'/>"
+                "<item jid='files.example.org'/></query></iq>");
+      return;
+    }
+    std::string info;
+    if (to == "rooms.example.org") {
+      info = "<identity category='conference' type='text'/>"
+             "<feature var='http://jabber.org/protocol/muc'/>";
+    } else if (to == "files.example.org") {
+      info = "<identity category='store' type='file'/><feature var='urn:xmpp:http:upload:0'/>"
+             "<x xmlns='jabber:x:data' type='result'><field var='FORM_TYPE'><value>"
+             "urn:xmpp:http:upload:0</value></field><field var='max-file-size'><value>1000"
+             "</value></field></x>";
+    } else if (to == "pubsub.example.org") {
+      // Answers last, with an error: the search still waits for it, in order.
+      asked.push_back(iq);
+      return;
+    }
+    conn.send("<iq type='result' id='" + id + "' from='" + to +
+              "'><query xmlns='http://jabber.org/protocol/disco#info'>" + info + "</query></iq>");
+  };
+  std::optional<std::optional<Jid>> conference;
+  c.h.client->findConferenceService([&](std::optional<Jid> jid) { conference = jid; });
+  std::optional<Expected<UploadService, std::string>> upload;
+  c.h.client->findUploadService(
+      [&](Expected<UploadService, std::string> s) { upload = std::move(s); });
+  ASSERT_TRUE(runUntil(c.io, [&] { return asked.size() == 2; }));
+  EXPECT_FALSE(conference.has_value());
+  for (const auto& iq : asked) {
+    c.conn().send("<iq type='error' id='" + std::string(iq.attrOr("id", "")) +
+                  "' from='pubsub.example.org'><error type='cancel'><item-not-found "
+                  "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+  }
+  ASSERT_TRUE(runUntil(c.io, [&] { return conference.has_value() && upload.has_value(); }));
+  ASSERT_TRUE(conference->has_value());
+  EXPECT_EQ((*conference)->full(), "rooms.example.org");
+  ASSERT_TRUE(upload->has_value()) << upload->error();
+  EXPECT_EQ((*upload)->jid.full(), "files.example.org");
+  EXPECT_EQ((*upload)->maxFileSize.value_or(0), 1000u);
+
+  // A file over the limit is refused without asking for a slot.
+  const auto file = std::filesystem::temp_directory_path() /
+                    ("telex-session-upload-" + std::to_string(::getpid()));
+  { std::ofstream(file) << std::string(1001, 'x'); }
+  std::optional<Expected<std::string, std::string>> result;
+  c.h.client->uploadFile(file, [&](Expected<std::string, std::string> r) { result = r; });
+  ASSERT_TRUE(runUntil(c.io, [&] { return result.has_value(); }));
+  std::filesystem::remove(file);
+  ASSERT_FALSE(result->has_value());
+  EXPECT_NE(result->error().find("at most 1000"), std::string::npos) << result->error();
 }
 
 TEST(ClientSession, PendingIqsEndWhenTheConnectionEnds) {

@@ -7,47 +7,17 @@
 
 #include "modules/muc/muc.hpp"
 #include "storage/memory/memory_driver.hpp"
+#include "support/module_test_server.hpp"
+#include "support/recording_session.hpp"
 
 namespace telex::modules::muc {
 namespace {
 
-class FakeSession : public router::Session {
- public:
-  FakeSession(net::Worker& worker, std::string jid) : worker_(worker), jid_(*Jid::parse(jid)) {}
-  const Jid& jid() const override { return jid_; }
-  net::Worker& worker() override { return worker_; }
-  void deliver(const net::SharedBytes& stanza) override { received.push_back(*stanza); }
-  void closeWithError(stream::StreamErrorCondition, std::string_view) override {}
+using FakeSession = test::RecordingSession;
 
-  std::size_t count(std::string_view needle) const {
-    return std::count_if(received.begin(), received.end(),
-                         [&](const std::string& s) { return s.find(needle) != std::string::npos; });
-  }
-  std::vector<std::string> received;
-
- private:
-  net::Worker& worker_;
-  Jid jid_;
-};
-
-struct Server {
-  explicit Server(storage::StorageDriver& storage)
-      : sessions(10), router("example.org", sessions, hooks), pool(1),
-        ctx("muc", router, config, info, disco, storage, pool) {
-    config.server.domain = "example.org";
-    setup(ctx);
-  }
-
-  net::Worker worker{0};
+struct Server : test::ModuleTestServer {
+  explicit Server(storage::StorageDriver& storage) : ModuleTestServer(storage) { load("muc", setup); }
   net::Worker::CurrentScope scope{worker};
-  router::HookBus hooks;
-  router::SessionManager sessions;
-  router::StanzaRouter router;
-  config::Config config;
-  ServerInfo info;
-  DiscoRegistry disco;
-  storage::StoragePool pool;
-  ModuleContext ctx;
 };
 
 constexpr const char* kRoom = "room@conference.example.org";

@@ -3,26 +3,12 @@
 
 #include "router/stanza_router.hpp"
 #include "stream/xml_stream_parser.hpp"
+#include "support/recording_session.hpp"
 
 namespace telex::router {
 namespace {
 
-class FakeSession : public Session {
- public:
-  FakeSession(net::Worker& worker, std::string jid) : worker_(worker), jid_(*Jid::parse(jid)) {}
-  const Jid& jid() const override { return jid_; }
-  net::Worker& worker() override { return worker_; }
-  void deliver(const net::SharedBytes& stanza) override { received.push_back(*stanza); }
-  void closeWithError(stream::StreamErrorCondition condition, std::string_view) override {
-    closedWith = condition;
-  }
-  std::vector<std::string> received;
-  std::optional<stream::StreamErrorCondition> closedWith;
-
- private:
-  net::Worker& worker_;
-  Jid jid_;
-};
+using FakeSession = test::RecordingSession;
 
 class RouterTest : public ::testing::Test {
  protected:

@@ -2,16 +2,15 @@
 #include "modules/announce/announce_cli.hpp"
 
 #include <CLI/CLI.hpp>
-#include <cstdio>
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "admin/admin_socket.hpp"
+#include "admin/cli_support.hpp"
 #include "audit/audit_log.hpp"
 #include "jid/jid.hpp"
 #include "modules/announce/group_store.hpp"
-#include "storage/storage_factory.hpp"
 
 namespace telex::modules::announce {
 
@@ -41,10 +40,7 @@ struct OperatorCommands::Parsed {
 
 namespace {
 
-int fail(const std::string& message) {
-  std::fprintf(stderr, "telexd: %s\n", message.c_str());
-  return 1;
-}
+using admin::cliFail;
 
 // The text arguments joined by spaces, or stdin when there are none or just "-" (multi-line
 // announcements from scripts).
@@ -62,34 +58,10 @@ std::string textOrStdin(const std::vector<std::string>& words) {
 // Sends one admin-socket request; prints the answer; exit code 1 for "error: ..." answers.
 int ask(const config::Config& config, const std::string& command, const nlohmann::json& argument) {
   auto reply = admin::askServer(config.dataDirPath() / "telexd.sock", command + " " + argument.dump());
-  if (!reply) return fail(reply.error());
-  if (reply->starts_with("error: ")) return fail(reply->substr(7, reply->find_last_not_of('\n') - 6));
+  if (!reply) return cliFail(reply.error());
+  if (reply->starts_with("error: ")) return cliFail(reply->substr(7, reply->find_last_not_of('\n') - 6));
   std::cout << *reply;
   return 0;
-}
-
-std::unique_ptr<storage::StorageDriver> openStore(const config::Config& config, std::string& error) {
-  if (config.storage.driver == "memory") {
-    error = "the memory store lives inside a running server; this command needs storage.driver = \"sqlite\"";
-    return nullptr;
-  }
-  try {
-    return storage::openStorage(config.storage.driver, config.dataDirPath());
-  } catch (const std::exception& e) {
-    error = std::string("cannot open storage: ") + e.what();
-    return nullptr;
-  }
-}
-
-// "alice" or "alice@domain" -> "alice@domain", for users of this server only.
-std::optional<std::string> memberJid(const std::string& text, const config::Config& config, std::string& error) {
-  std::string full = text.find('@') == std::string::npos ? text + "@" + config.server.domain : text;
-  auto jid = Jid::parse(full);
-  if (!jid || !jid->hasLocal() || jid->hasResource() || jid->domain() != config.server.domain) {
-    error = "\"" + text + "\" is not a user of " + config.server.domain + " (expected user@" + config.server.domain + ")";
-    return std::nullopt;
-  }
-  return jid->bareString();
 }
 
 }  // namespace
@@ -138,16 +110,16 @@ std::optional<int> OperatorCommands::run(const config::Config& config) {
     if (p.all) {
       request["target"] = "all";
     } else if (!p.group.empty()) {
-      if (!GroupStore::validName(p.group)) return fail("\"" + p.group + "\" is not a group name");
+      if (!GroupStore::validName(p.group)) return cliFail("\"" + p.group + "\" is not a group name");
       // The server would only find out later and write it to the audit log; say it now.
       if (config.storage.driver == "sqlite") {
         std::string error;
-        auto driver = openStore(config, error);
-        if (!driver) return fail(error);
+        auto driver = admin::openStoreForCli(config, error);
+        if (!driver) return cliFail(error);
         try {
-          if (!GroupStore(*driver).members(p.group)) return fail("no such group: " + p.group);
+          if (!GroupStore(*driver).members(p.group)) return cliFail("no such group: " + p.group);
         } catch (const std::exception& e) {
-          return fail(std::string("storage error: ") + e.what());
+          return cliFail(std::string("storage error: ") + e.what());
         }
       }
       request["target"] = "group";
@@ -155,24 +127,24 @@ std::optional<int> OperatorCommands::run(const config::Config& config) {
     } else if (p.online) {
       request["target"] = "online";
     } else {
-      return fail("announce needs --online, --all or --group NAME");
+      return cliFail("announce needs --online, --all or --group NAME");
     }
     request["text"] = textOrStdin(p.text);
-    if (request["text"].get<std::string>().empty()) return fail("the announcement is empty");
+    if (request["text"].get<std::string>().empty()) return cliFail("the announcement is empty");
     return ask(config, "announce", request);
   }
   if (p.motd->parsed() && (p.motdSet->parsed() || p.motdClear->parsed())) {
     if (p.motdClear->parsed()) return ask(config, "motd", {{"action", "clear"}});
     std::string text = textOrStdin(p.motdText);
-    if (text.empty()) return fail("the message of the day is empty");
+    if (text.empty()) return cliFail("the message of the day is empty");
     return ask(config, "motd", {{"action", "set"}, {"text", text}});
   }
 
   bool storeCommand = p.motdShow->parsed() || p.groupCmd->parsed() || p.audit->parsed();
   if (!storeCommand) return std::nullopt;
   std::string error;
-  auto driver = openStore(config, error);
-  if (!driver) return fail(error);
+  auto driver = admin::openStoreForCli(config, error);
+  if (!driver) return cliFail(error);
   try {
     if (p.motdShow->parsed()) {
       if (auto motd = driver->keyval("motd")->get("motd")) {
@@ -197,19 +169,19 @@ std::optional<int> OperatorCommands::run(const config::Config& config) {
       return 0;
     }
     if (!GroupStore::validName(p.groupName)) {
-      return fail("\"" + p.groupName + "\" is not a group name (1 to 64 of A-Z a-z 0-9 . _ -)");
+      return cliFail("\"" + p.groupName + "\" is not a group name (1 to 64 of A-Z a-z 0-9 . _ -)");
     }
     if (p.groupList->parsed()) {
       auto members = groups.members(p.groupName);
-      if (!members) return fail("no such group: " + p.groupName);
+      if (!members) return cliFail("no such group: " + p.groupName);
       for (const auto& m : *members) std::cout << m << "\n";
       return 0;
     }
     std::vector<std::string> jids;
     for (const auto& m : p.members) {
-      auto jid = memberJid(m, config, error);
-      if (!jid) return fail(error);
-      jids.push_back(*jid);
+      auto jid = admin::localUser(m, config, error);
+      if (!jid) return cliFail(error);
+      jids.push_back(jid->bareString());
     }
     if (p.groupAdd->parsed()) {
       auto added = groups.add(p.groupName, jids);
@@ -217,16 +189,16 @@ std::optional<int> OperatorCommands::run(const config::Config& config) {
       return 0;
     }
     if (jids.empty()) {
-      if (!groups.remove(p.groupName)) return fail("no such group: " + p.groupName);
+      if (!groups.remove(p.groupName)) return cliFail("no such group: " + p.groupName);
       std::cout << "deleted group " << p.groupName << "\n";
       return 0;
     }
-    if (!groups.members(p.groupName)) return fail("no such group: " + p.groupName);
+    if (!groups.members(p.groupName)) return cliFail("no such group: " + p.groupName);
     auto removed = groups.removeMembers(p.groupName, jids);
     std::cout << "group " << p.groupName << ": removed " << removed << "\n";
     return 0;
   } catch (const std::exception& e) {
-    return fail(std::string("storage error: ") + e.what());
+    return cliFail(std::string("storage error: ") + e.what());
   }
 }
 

@@ -9,6 +9,7 @@
 #include "modules/mam/archive_queue.hpp"
 #include "modules/mam/mam_prefs.hpp"
 #include "modules/mam/mam_query.hpp"
+#include "modules/mam/stanza_id.hpp"
 #include "modules/mam/user_archive.hpp"
 #include "util/crypto.hpp"
 
@@ -18,24 +19,12 @@ namespace {
 using router::StanzaError;
 
 constexpr std::string_view kHintsNs = "urn:xmpp:hints";
-constexpr std::string_view kStanzaIdNs = "urn:xmpp:sid:0";
 constexpr std::string_view kMucUserNs = "http://jabber.org/protocol/muc#user";
 constexpr std::string_view kDiscoInfoNs = "http://jabber.org/protocol/disco#info";
 
 std::int64_t nowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// XEP-0359 §5: only this server may say under which id a local user's archive holds a message,
-// so <stanza-id by='recipient'/> written by the sender is removed before anyone sees it.
-void removeForgedStanzaIds(xml::Element& message, const Jid& to, std::string_view domain) {
-  if (to.domain() != domain) return;
-  std::erase_if(message.children(), [&](const xml::Element& c) {
-    if (c.isText() || c.name() != "stanza-id" || c.xmlns() != kStanzaIdNs) return false;
-    auto by = Jid::parse(c.attrOr("by", ""));
-    return by && *by == to.bare();
-  });
 }
 
 // The stored copy: XEP-0313 §8 wants MUC <x/> elements, which anyone can forge, left out.
@@ -75,7 +64,8 @@ void setup(ModuleContext& ctx) {
   auto cap = static_cast<std::size_t>(options.maxPageSize);
 
   // Outgoing: into the sender's archive. Runs before carbons (priority 10) so copies of the
-  // message already lack forged stanza ids.
+  // message already lack forged stanza ids (the recipient's hook below removes them again for
+  // messages the server makes).
   ctx.hooks().messageOutgoing.add(10, "mam", [&ctx, archive, queue](router::StanzaEvent& e) {
     removeForgedStanzaIds(e.stanza, e.to, ctx.router().domain());
     if (!archivable(e.stanza) || e.to == ctx.router().domainJid()) return router::HookResult::Pass;
@@ -85,19 +75,48 @@ void setup(ModuleContext& ctx) {
     return router::HookResult::Pass;
   });
 
-  // Incoming: into the recipient's archive, whether or not a resource was online.
-  // XEP-0313 §3.3 also wants <stanza-id/> on the delivered copy. Not done yet: this hook gets a
-  // const stanza, and the archive id only exists once the append has run on the pool, so
-  // clients learn ids from queries.
-  ctx.hooks().messageIncoming.add(10, "mam", [archive, queue, accounts](router::MessageEvent& e) {
+  // Incoming: into the recipient's archive, whether or not a resource was online, before the
+  // core delivers it: the delivered copy (and its carbons, and the offline copy) carries the
+  // archive id as <stanza-id/> (XEP-0313 §3.3, XEP-0359). The id exists only once the append
+  // has run on the pool, so the message is held until then and routed again; DeliveryOrder keeps
+  // later messages to the same recipient behind it. Below blocking (100), so a refused message
+  // is neither archived nor held; above every other message hook.
+  auto order = std::make_shared<DeliveryOrder>();
+  auto onIncoming = [&ctx, archive, queue, accounts, order](router::StanzaEvent& e) {
+    if (order->releasing()) return router::HookResult::Pass;  // a held message going on
+    if (!e.to.hasLocal() || e.to.domain() != ctx.router().domain()) return router::HookResult::Pass;
+    // A server-made message from a local account is one that passed here before and is routed
+    // again (stream management re-routes what a vanished session never acknowledged): its
+    // stanza id is ours and the archive already has it. Anything else may carry a forged one.
+    bool again = !e.origin && e.from.hasLocal() && e.from.domain() == ctx.router().domain() &&
+                 stanzaIdBy(e.stanza, e.to).has_value();
+    if (!again) removeForgedStanzaIds(e.stanza, e.to, ctx.router().domain());
     // A message to one's own account was archived once, on the way out.
-    if (!archivable(e.stanza) || e.from.bare() == e.to.bare()) return router::HookResult::Pass;
-    queue->post([archive, accounts, user = e.to.local(), other = e.from, when = nowMillis(),
-                 bytes = storedForm(e.stanza)] {
-      if (accounts->get(user)) archive->store(user, other, when, bytes);
-    });
-    return router::HookResult::Pass;
-  });
+    bool needsId = !again && archivable(e.stanza) && e.from.bare() != e.to.bare();
+    std::string recipient = e.to.bareString();
+    if (!order->hold(recipient, needsId)) return router::HookResult::Pass;
+    auto release = [&ctx, order, recipient, by = e.to.bare(), held = e.stanza](auto id) mutable {
+      if (id && *id) addStanzaId(held, **id, by);
+      order->release(recipient);
+      DeliveryOrder::Releasing releasing(*order);
+      ctx.router().route(std::move(held));
+    };
+    if (needsId) {
+      queue->run(
+          [archive, accounts, user = e.to.local(), other = e.from, when = nowMillis(),
+           bytes = storedForm(e.stanza)]() -> std::optional<std::string> {
+            if (!accounts->get(user)) return std::nullopt;
+            return archive->store(user, other, when, bytes);
+          },
+          std::move(release));
+    } else {
+      queue->run([]() -> std::optional<std::string> { return std::nullopt; }, std::move(release));
+    }
+    return router::HookResult::Handled;
+  };
+  for (std::string_view target : {"bare", "full"}) {
+    ctx.hooks().onStanza("message/" + std::string(target), 90, "mam", onIncoming);
+  }
 
   ctx.onIqAsync("set", "self", kMamNs, "query",
                 [&ctx, archive, queue, cap](IqRequest request, IqResponder respond) {
@@ -176,7 +195,7 @@ void setup(ModuleContext& ctx) {
              auto& identity = query.addChild(xml::Element("identity", std::string(kDiscoInfoNs)));
              identity.setAttr("category", "account");
              identity.setAttr("type", "registered");
-             for (std::string_view feature : {kDiscoInfoNs, kMamNs}) {
+             for (std::string_view feature : {kDiscoInfoNs, kMamNs, kStanzaIdNs}) {
                query.addChild(xml::Element("feature", std::string(kDiscoInfoNs))).setAttr("var", feature);
              }
              return std::optional<xml::Element>(std::move(query));

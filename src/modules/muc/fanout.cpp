@@ -31,38 +31,44 @@ void FanoutStanza::split(std::string bytes) {
   assert(end != std::string::npos && end > 0);
   if (end == std::string::npos || end == 0) end = bytes.size();
   std::size_t cut = bytes[end - 1] == '/' ? end - 1 : end;
-  rest_ = bytes.substr(cut);
+  rest_ = std::make_shared<const std::string>(bytes.substr(cut));
   bytes.resize(cut);
-  head_ = std::move(bytes);
-  auto nameEnd = head_.find_first_of(" \t\r\n/", 1);
-  name_ = head_.substr(1, nameEnd == std::string::npos ? std::string::npos : nameEnd - 1);
+  auto nameEnd = bytes.find_first_of(" \t\r\n/", 1);
+  name_ = bytes.substr(1, nameEnd == std::string::npos ? std::string::npos : nameEnd - 1);
+  head_ = std::make_shared<const std::string>(std::move(bytes));
+}
+
+net::SharedBytes FanoutStanza::toAttribute(const Jid& to) {
+  return std::make_shared<const std::string>(" to='" + xml::escapeAttribute(to.full()) + "'");
 }
 
 net::SharedBytes FanoutStanza::forRecipient(const Jid& to) const {
   std::string escapedTo = xml::escapeAttribute(to.full());
   std::string out;
-  out.reserve(head_.size() + rest_.size() + escapedTo.size() + 6);
-  out += head_;
+  out.reserve(size() + escapedTo.size() + 6);
+  out += *head_;
   out += " to='";
   out += escapedTo;
   out += '\'';
-  out += rest_;
+  out += *rest_;
   return std::make_shared<const std::string>(std::move(out));
 }
 
 FanoutStanza FanoutStanza::withChild(std::string_view child) const {
   FanoutStanza f = *this;
-  if (f.rest_.starts_with("/>")) {
-    f.rest_ = ">" + std::string(child) + "</" + name_ + ">";
+  std::string rest = *rest_;
+  if (rest.starts_with("/>")) {
+    rest = ">" + std::string(child) + "</" + name_ + ">";
   } else {
-    f.rest_.insert(f.rest_.size() - name_.size() - 3, child);
+    rest.insert(rest.size() - name_.size() - 3, child);
   }
+  f.rest_ = std::make_shared<const std::string>(std::move(rest));
   return f;
 }
 
 std::string FanoutStanza::standalone() const {
-  if (declaresXmlns_) return head_ + rest_;
-  return head_ + " xmlns='" + xml::escapeAttribute(router::kClientNs) + "'" + rest_;
+  if (declaresXmlns_) return *head_ + *rest_;
+  return *head_ + " xmlns='" + xml::escapeAttribute(router::kClientNs) + "'" + *rest_;
 }
 
 }  // namespace telex::modules::muc

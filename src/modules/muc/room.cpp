@@ -144,21 +144,22 @@ void Room::broadcastPresence(const Occupant& o, const PresenceExtras& extras) {
     bool sees = maySeeRealJids(r.role, record_.config.whois);
     auto& variant = sees ? revealed : anonymous;
     if (!variant) variant.emplace(presenceOf(o, extras, sees, false));
-    for (const auto& s : r.sessions) router::SessionManager::deliverTo(s.session, variant->forRecipient(s.jid));
+    for (const auto& s : r.sessions) router::SessionManager::deliverTo(s.session, variant->piecesFor(s.to));
   }
   if (o.sessions.empty()) return;
   self.emplace(presenceOf(o, extras, true, true));
-  for (const auto& s : o.sessions) router::SessionManager::deliverTo(s.session, self->forRecipient(s.jid));
+  for (const auto& s : o.sessions) router::SessionManager::deliverTo(s.session, self->piecesFor(s.to));
 }
 
 void Room::broadcast(const FanoutStanza& stanza) {
   for (const auto& [nick, o] : occupants_) {
-    for (const auto& s : o.sessions) router::SessionManager::deliverTo(s.session, stanza.forRecipient(s.jid));
+    // Every copy is the same two buffers around the occupant's own 'to' piece.
+    for (const auto& s : o.sessions) router::SessionManager::deliverTo(s.session, stanza.piecesFor(s.to));
   }
 }
 
 void Room::sendTo(const OccupantSession& s, const xml::Element& stanza) {
-  router::SessionManager::deliverTo(s.session, FanoutStanza(stanza).forRecipient(s.jid));
+  router::SessionManager::deliverTo(s.session, FanoutStanza(stanza).piecesFor(s.to));
 }
 
 void Room::sendStatusMessage(const std::vector<int>& codes) {

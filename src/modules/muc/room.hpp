@@ -48,6 +48,7 @@ struct RoomStanza {
 struct OccupantSession {
   Jid jid;  // the real full JID
   std::shared_ptr<router::Session> session;
+  net::SharedBytes to;  // " to='<jid>'", escaped once at join: this session's piece of every fan-out
 };
 
 struct Occupant {

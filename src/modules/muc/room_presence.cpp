@@ -83,7 +83,7 @@ void Room::join(RoomStanza& s, bool created) {
   }
   auto session = service_.router().sessions().find(real);
   if (!session) return;  // signed off while the presence travelled here
-  OccupantSession joined{real, std::move(session)};
+  OccupantSession joined{real, std::move(session), FanoutStanza::toAttribute(real)};
 
   if (holder) {
     // Another resource of the same user under the same nickname: it shares the occupant.
@@ -131,7 +131,7 @@ void Room::sendHistoryAndSubject(const OccupantSession& to, const xml::Element* 
   auto request = parseHistoryRequest(mucX ? mucX->child("history", kMucNs) : nullptr);
   const auto& entries = history_.entries();
   for (std::size_t i = history_.firstToSend(request, nowMillis()); i < entries.size(); ++i) {
-    router::SessionManager::deliverTo(to.session, entries[i].stanza->forRecipient(to.jid));
+    router::SessionManager::deliverTo(to.session, entries[i].stanza->piecesFor(to.to));
   }
   sendTo(to, subjectMessage());
 }

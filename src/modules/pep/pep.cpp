@@ -4,15 +4,18 @@
 #include "modules/pep/pep.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <spdlog/spdlog.h>
 #include <variant>
 
+#include "modules/pep/avatar_conversion.hpp"
 #include "modules/pep/caps_cache.hpp"
 #include "modules/pep/entity_caps.hpp"
 #include "modules/pep/pep_store.hpp"
 #include "modules/pep/pubsub_error.hpp"
 #include "modules/pep/pubsub_request.hpp"
 #include "modules/roster/roster_store.hpp"
+#include "modules/vcard/vcard.hpp"
 #include "util/crypto.hpp"
 
 namespace telex::modules::pep {
@@ -23,6 +26,8 @@ using router::StanzaError;
 
 constexpr std::string_view kDiscoItemsNs = "http://jabber.org/protocol/disco#items";
 constexpr std::string_view kMamNs = "urn:xmpp:mam:2";
+constexpr std::string_view kStanzaIdNs = "urn:xmpp:sid:0";
+using avatar::kVcardNs;
 constexpr std::string_view kCapsQueryPrefix = "pep-caps-";
 // A client that has not answered our disco#info by then never will.
 constexpr std::chrono::seconds kCapsQueryTimeout{60};
@@ -87,6 +92,13 @@ struct WithAudience {
   std::vector<std::string> contacts;
 };
 
+// A publish and what it changed: the avatar id now in force when it was a metadata publish that
+// reached the vCard (XEP-0398).
+struct PublishOutcome {
+  WithAudience<Published> done;
+  std::optional<std::string> avatarId;
+};
+
 struct LastItem {
   std::string owner;  // localpart
   std::string node;
@@ -101,6 +113,7 @@ class PepModule : public std::enable_shared_from_this<PepModule> {
         store_(ctx.storage()),
         roster_(ctx.storage()),
         accounts_(ctx.storage().keyval("accounts")),
+        vcards_(ctx.storage().keyval(vcard::kStoreName)),
         queries_(kCapsQueryTimeout) {}
 
   // --- the owner's requests (iq to one's own bare JID) ---
@@ -217,9 +230,77 @@ class PepModule : public std::enable_shared_from_this<PepModule> {
   void onSessionClosed(router::SessionEvent& e) {
     // A resumed or replacing session under the same JID keeps its entry (it has its own caps).
     if (!ctx_.router().sessions().find(e.session.jid())) forgetResource(e.session.jid().full());
+    if (ctx_.router().sessions().resourceCount(e.session.jid().bare()) == 0) avatarHashes_.forget(e.session.jid().local());
+  }
+
+  // --- XEP-0398: vCard photos to PEP avatars, avatar hashes in presence ---
+
+  // A client sets its vCard (the vcard module stores it): a photo in it becomes the PEP avatar.
+  // A run-along hook, above the vcard module's handler.
+  HookResult onOwnVcardSet(router::StanzaEvent& e) {
+    const xml::Element* vcard = e.stanza.firstElement();
+    if (!vcard || !vcardEnabled()) return HookResult::Pass;
+    auto image = avatar::avatarOfVcard(*vcard);
+    // A vCard without a photo leaves the PEP avatar alone: clients that publish their avatar
+    // with PEP often store vCards without one.
+    if (!image || !vcard::vcardForStorage(*vcard)) return HookResult::Pass;
+    auto self = shared_from_this();
+    Jid owner = e.from.bare();
+    ctx_.runBlocking(
+        [self, user = owner.local(), image = *image] {
+          std::vector<std::pair<avatar::Publication, std::vector<std::string>>> out;
+          for (auto& p : avatar::vcardToPep(self->store_, user, image)) {
+            auto contacts = self->audience(user, p.published.node.config);
+            out.emplace_back(std::move(p), std::move(contacts));
+          }
+          return out;
+        },
+        [self, owner, id = image->id](auto result) {
+          if (!result) {
+            spdlog::warn("pep: vCard avatar of {}: {}", owner.bareString(), result.error());
+            return;
+          }
+          if (result->empty()) return;
+          self->avatarHashes_.set(owner.local(), id);
+          for (auto& [p, contacts] : *result) {
+            p.item.setAttr("id", p.published.itemId);
+            self->notify(owner, p.published.node.name, contacts, itemsEvent(p.published.node.name, std::move(p.item)));
+          }
+        });
+    return HookResult::Pass;
+  }
+
+  // XEP-0398 §4 (XEP-0153 §3.2): the user's available presence carries the avatar hash. Also
+  // kept as the session's presence, which probes are answered with. Runs before the presence and
+  // MUC modules read the stanza.
+  HookResult onPresenceStamp(router::StanzaEvent& e) {
+    if (!e.origin || !e.stanza.attrOr("type", "").empty()) return HookResult::Pass;
+    auto hash = avatarHashes_.get(e.from.local());
+    if (!hash || hash->empty() || !avatar::stampPresence(e.stanza, *hash)) return HookResult::Pass;
+    int priority = 0;
+    std::string p = e.stanza.childText("priority", router::kClientNs);
+    if (!p.empty()) priority = std::clamp(std::atoi(p.c_str()), -128, 127);
+    ctx_.router().sessions().setPresence(*e.origin, true, priority, std::make_shared<const xml::Element>(e.stanza));
+    return HookResult::Pass;
+  }
+
+  // Learns the user's avatar hash before the session's first presence, if it is not known yet.
+  void onSessionBound(router::SessionEvent& e) {
+    std::string user = e.session.jid().local();
+    if (avatarHashes_.get(user)) return;
+    auto self = shared_from_this();
+    ctx_.runBlocking([self, user] { return avatar::currentAvatarId(self->store_, user); },
+                     [self, user](auto id) {
+                       if (id) self->avatarHashes_.setIfUnknown(user, *id);
+                     });
   }
 
  private:
+  bool vcardEnabled() const {
+    const auto& server = ctx_.disco().features;
+    return std::find(server.begin(), server.end(), kVcardNs) != server.end();
+  }
+
   void reply(const IqRequest& request, const PubsubReply& r) {
     replyToPubsubIq(ctx_.router(), request.stanza, request.from, r);
   }
@@ -254,17 +335,23 @@ class PepModule : public std::enable_shared_from_this<PepModule> {
   void handleOwn(IqRequest& request, PublishRequest r) {
     auto self = shared_from_this();
     Jid owner = request.from.bare();
+    bool convert = r.node == avatar::kMetadataNode && vcardEnabled();
     run(request,
-        [self, user = owner.local(), r]() -> Expected<WithAudience<Published>, PubsubError> {
+        [self, user = owner.local(), r, convert]() -> Expected<PublishOutcome, PubsubError> {
           auto published = self->store_.publish(user, r.node, r.item, r.options);
           if (!published) return unexpected(toPubsubError(published.error()));
           auto contacts = self->audience(user, published->node.config);
-          return WithAudience<Published>{std::move(*published), std::move(contacts)};
+          PublishOutcome out{{std::move(*published), std::move(contacts)}, std::nullopt};
+          const xml::Element* metadata = r.item.child("metadata", avatar::kMetadataNode);
+          if (convert && metadata) out.avatarId = avatar::pepToVcard(self->store_, *self->vcards_, user, *metadata);
+          return out;
         },
-        [self, owner, item = r.item](const IqRequest& request, WithAudience<Published>& done) mutable {
+        [self, owner, item = r.item](const IqRequest& request, PublishOutcome& outcome) mutable {
+          auto& done = outcome.done;
           xml::Element publish = withNode("publish", kPubsubNs, done.value.node.name);
           publish.addChild(xml::Element("item", std::string(kPubsubNs))).setAttr("id", done.value.itemId);
           self->reply(request, pubsubResult(std::move(publish)));
+          if (outcome.avatarId) self->avatarHashes_.set(owner.local(), *outcome.avatarId);
           item.setAttr("id", done.value.itemId);
           self->notify(owner, done.value.node.name, done.contacts, itemsEvent(done.value.node.name, std::move(item)));
         });
@@ -282,6 +369,7 @@ class PepModule : public std::enable_shared_from_this<PepModule> {
         },
         [self, owner, r](const IqRequest& request, WithAudience<Removed>& done) {
           self->reply(request, emptyResult());
+          if (r.node == avatar::kMetadataNode) self->avatarHashes_.set(owner.local(), "");
           if (!done.value.node.config.notifyRetract && !r.notify) return;
           xml::Element items = withNode("items", kPubsubEventNs, r.node);
           items.addChild(xml::Element("retract", std::string(kPubsubEventNs))).setAttr("id", r.itemId);
@@ -352,6 +440,7 @@ class PepModule : public std::enable_shared_from_this<PepModule> {
         },
         [self, owner, node, deleteNode](const IqRequest& request, WithAudience<Removed>& done) {
           self->reply(request, emptyResult());
+          if (node == avatar::kMetadataNode) self->avatarHashes_.set(owner.local(), "");
           self->notify(owner, node, done.contacts, withNode(deleteNode ? "delete" : "purge", kPubsubEventNs, node));
         });
   }
@@ -422,6 +511,9 @@ class PepModule : public std::enable_shared_from_this<PepModule> {
     // feature is on the same JID (XEP-0313 §7), so it is repeated here while MAM is enabled.
     const auto& server = ctx_.disco().features;
     if (own && std::find(server.begin(), server.end(), kMamNs) != server.end()) features.push_back(kMamNs);
+    if (own && std::find(server.begin(), server.end(), kStanzaIdNs) != server.end()) features.push_back(kStanzaIdNs);
+    // XEP-0398 §2: the account says the server converts between PEP avatars and vCard photos.
+    if (own && vcardEnabled()) features.push_back(avatar::kConversionFeature);
     std::sort(features.begin(), features.end());
     for (auto f : features) query.addChild(xml::Element("feature", std::string(kDiscoInfoNs))).setAttr("var", f);
     return query;
@@ -583,6 +675,8 @@ class PepModule : public std::enable_shared_from_this<PepModule> {
   PepStore store_;              // thread-safe: its own lock over the driver's stores
   roster::RosterStore roster_;  // thread-safe: a thin layer over the driver's stores
   std::shared_ptr<storage::KeyValStore> accounts_;
+  std::shared_ptr<storage::KeyValStore> vcards_;  // the vcard module's store, for XEP-0398
+  avatar::AvatarHashes avatarHashes_;
   ResourceInterests interests_;
   CapsQueries queries_;
 };
@@ -611,6 +705,15 @@ void setup(ModuleContext& ctx) {
   }
   ctx.hooks().onStanza("presence/broadcast", 0, "pep",
                        [m](router::StanzaEvent& e) { return m->onBroadcastPresence(e); });
+  // XEP-0398. Above the vcard module's handler (0), which still stores the vCard.
+  ctx.hooks().onStanza("iq-set/self/" + std::string(kVcardNs) + ":vCard", 10, "pep",
+                       [m](router::StanzaEvent& e) { return m->onOwnVcardSet(e); });
+  // Above the MUC (20) and presence (10) modules, which pass the presence on.
+  ctx.hooks().onStanza("presence/broadcast", 30, "pep", [m](router::StanzaEvent& e) { return m->onPresenceStamp(e); });
+  ctx.hooks().sessionBound.add(0, "pep", [m](router::SessionEvent& e) {
+    m->onSessionBound(e);
+    return HookResult::Pass;
+  });
   ctx.hooks().sessionClosed.add(0, "pep", [m](router::SessionEvent& e) {
     m->onSessionClosed(e);
     return HookResult::Pass;

@@ -27,7 +27,7 @@ Expected<std::string, router::StanzaError> vcardForStorage(const xml::Element& v
 }
 
 void setup(ModuleContext& ctx) {
-  auto store = ctx.storage().keyval("vcard");
+  auto store = ctx.storage().keyval(kStoreName);
 
   // Reads `owner`'s vCard; `fallback` answers when there is none.
   auto read = [&ctx, store](const std::string& owner, IqResponder respond, IqReply fallback) {

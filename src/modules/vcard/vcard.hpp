@@ -3,11 +3,15 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "modules/module.hpp"
 
 namespace telex::modules::vcard {
 void setup(ModuleContext& context);
+
+// The keyval store of vCards (by localpart); PEP's avatar conversion writes photos into it too.
+inline constexpr std::string_view kStoreName = "vcard";
 
 // Largest vCard kept, serialized; photos are the usual reason to come near it.
 inline constexpr std::size_t kMaxVcardBytes = 64 * 1024;

@@ -1,0 +1,75 @@
+// Stanza ids stamped by this server, and the per-recipient order of messages waiting for them.
+#include "modules/mam/stanza_id.hpp"
+
+#include <algorithm>
+
+namespace telex::modules::mam {
+namespace {
+
+bool isStanzaIdBy(const xml::Element& c, const Jid& by) {
+  if (c.isText() || c.name() != "stanza-id" || c.xmlns() != kStanzaIdNs) return false;
+  auto stamped = Jid::parse(c.attrOr("by", ""));
+  return stamped && *stamped == by;
+}
+
+}  // namespace
+
+std::size_t removeForgedStanzaIds(xml::Element& message, const Jid& to, std::string_view domain) {
+  if (to.domain() != domain || !to.hasLocal()) return 0;
+  Jid bare = to.bare();
+  return std::erase_if(message.children(), [&](const xml::Element& c) { return isStanzaIdBy(c, bare); });
+}
+
+void addStanzaId(xml::Element& message, std::string_view id, const Jid& by) {
+  auto& sid = message.addChild(xml::Element("stanza-id", std::string(kStanzaIdNs)));
+  sid.setAttr("id", id);
+  sid.setAttr("by", by.bareString());
+}
+
+std::optional<std::string> stanzaIdBy(const xml::Element& message, const Jid& by) {
+  Jid bare = by.bare();
+  for (const auto& c : message.children()) {
+    if (isStanzaIdBy(c, bare)) return std::string(c.attrOr("id", ""));
+  }
+  return std::nullopt;
+}
+
+bool DeliveryOrder::hold(const std::string& recipient, bool needsId) {
+  std::lock_guard lock(mutex_);
+  auto it = held_.find(recipient);
+  if (!needsId && it == held_.end()) return false;
+  if (it == held_.end()) it = held_.emplace(recipient, 0).first;
+  ++it->second;
+  return true;
+}
+
+void DeliveryOrder::release(const std::string& recipient) {
+  std::lock_guard lock(mutex_);
+  auto it = held_.find(recipient);
+  if (it == held_.end()) return;
+  if (--it->second == 0) held_.erase(it);
+}
+
+std::size_t DeliveryOrder::held(const std::string& recipient) const {
+  std::lock_guard lock(mutex_);
+  auto it = held_.find(recipient);
+  return it == held_.end() ? 0 : it->second;
+}
+
+DeliveryOrder::Releasing::Releasing(DeliveryOrder& order) : order_(order) {
+  std::lock_guard lock(order_.mutex_);
+  order_.releasing_.push_back(std::this_thread::get_id());
+}
+
+DeliveryOrder::Releasing::~Releasing() {
+  std::lock_guard lock(order_.mutex_);
+  auto it = std::find(order_.releasing_.begin(), order_.releasing_.end(), std::this_thread::get_id());
+  if (it != order_.releasing_.end()) order_.releasing_.erase(it);
+}
+
+bool DeliveryOrder::releasing() const {
+  std::lock_guard lock(mutex_);
+  return std::find(releasing_.begin(), releasing_.end(), std::this_thread::get_id()) != releasing_.end();
+}
+
+}  // namespace telex::modules::mam
