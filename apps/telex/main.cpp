@@ -25,6 +25,7 @@
 #include "client/client.hpp"
 #include "client/settings.hpp"
 #include "jid/jid.hpp"
+#include "apps/telex/autostart.hpp"
 #include "util/utf8.hpp"
 
 namespace {
@@ -742,6 +743,9 @@ int runWatch(const AccountFlags& accountFlags, const WatchFlags& flags) {
   if (!options) return fail(kExitUsage, options.error());
   options->reconnect = true;
   options->pingInterval = std::chrono::milliseconds(static_cast<long>(flags.keepalive * 1000));
+  if (flags.daemon && !settings.client.runInBackground) {
+    return fail(kExitUsage, "running in the background is turned off (client.run_in_background = false)");
+  }
   if (flags.daemon && !daemonize()) return fail(kExitUsage, "cannot run in the background");
 
   asio::io_context io;
@@ -809,6 +813,27 @@ int runChatCommand(const AccountFlags& accountFlags, const telex::chat::ChatFlag
   auto options = accountOptions(accountFlags, "", settings);
   if (!options) return fail(kExitUsage, options.error());
   return telex::chat::runChat(*options, settings, flags, accountFlags.debug);
+}
+
+// `telex autostart`: makes the session start `telex watch`, or not, as client.run_at_startup says.
+int runAutostart(const std::string& file, const char* argv0) {
+  const std::filesystem::path path = file.empty() ? defaultSettingsPath() : std::filesystem::path(file);
+  Settings settings;
+  if (std::filesystem::exists(path)) {
+    auto loaded = loadSettings(path);
+    if (!loaded) return fail(kExitUsage, loaded.error());
+    settings = *loaded;
+  }
+  auto where = telex::autostart::paths();
+  if (!where) return fail(kExitUsage, where.error());
+  std::error_code ec;
+  auto self = std::filesystem::canonical("/proc/self/exe", ec);
+  if (ec) self = std::filesystem::absolute(argv0);
+  auto done = telex::autostart::apply(settings.client.runAtStartup, *where, self,
+                                      file.empty() ? std::filesystem::path() : std::filesystem::absolute(path));
+  if (!done) return fail(kExitUsage, done.error());
+  std::fputs(done->c_str(), stdout);
+  return 0;
 }
 
 int runConfig(const std::string& action, const std::string& file) {
@@ -902,6 +927,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"path", "example", "check"}));
   config->add_option("--config", configFile, "configuration file");
 
+  std::string autostartConfig;
+  auto* autostart = app.add_subcommand(
+      "autostart", "start `telex watch` with the session, or stop doing so, as client.run_at_startup says");
+  autostart->add_option("--config", autostartConfig, "configuration file");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -916,5 +946,6 @@ int main(int argc, char** argv) {
   if (*watch) return runWatch(watchAccount, watchFlags);
   if (*chat) return runChatCommand(chatAccount, chatFlags);
   if (*config) return runConfig(configAction, configFile);
+  if (*autostart) return runAutostart(autostartConfig, argv[0]);
   return kExitUsage;
 }

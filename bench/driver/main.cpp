@@ -1,5 +1,5 @@
-// telex-bench: an XMPP load driver. Logs in N users over plain TCP (from several 127.x source
-// addresses), then runs one scenario (connect, chat, presence, muc) and reports throughput,
+// telex-bench: an XMPP load driver. Logs in N users over plain TCP or direct TLS (from several
+// 127.x source addresses), then runs one scenario (connect, chat, presence, muc) and reports throughput,
 // latency, loss and the server's RSS and CPU time read from /proc/<server-pid>. One thread, one
 // io_context: every counter below is touched from that thread only.
 #include <sys/resource.h>
@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -113,6 +114,7 @@ struct Options {
   std::string mucDomain;  // empty = conference.<domain>
   std::string json;       // write the result here too
   bool quiet = false;
+  bool tls = false;  // direct TLS (XEP-0368) to --port; the certificate is not checked
 };
 
 struct Phase {
@@ -135,8 +137,9 @@ class Session : public telex::stream::StreamParserHandler, public std::enable_sh
  public:
   enum class State { Connecting, Auth, Bind, Roster, Ready, Failed };
 
-  Session(Driver& driver, asio::io_context& io, std::uint32_t index, std::string user)
-      : driver_(driver), socket_(io), index_(index), user_(std::move(user)),
+  Session(Driver& driver, asio::io_context& io, asio::ssl::context& tls, bool useTls, std::uint32_t index,
+          std::string user)
+      : driver_(driver), stream_(io, tls), tls_(useTls), index_(index), user_(std::move(user)),
         parser_(std::make_unique<telex::stream::XmlStreamParser>(
             *this, telex::stream::ParserLimits{1024 * 1024, 48})) {}
 
@@ -156,8 +159,10 @@ class Session : public telex::stream::StreamParserHandler, public std::enable_sh
   std::string nick;
 
  private:
+  void begin();
   void read();
   void flush();
+  tcp::socket& socket() { return stream_.next_layer(); }
   void onStreamOpen(const telex::xml::Element&, std::string_view) override {}
   void onStanza(telex::xml::Element stanza) override;
   void onStreamClose() override { fail("stream closed by server"); }
@@ -165,7 +170,8 @@ class Session : public telex::stream::StreamParserHandler, public std::enable_sh
   void onSasl(const telex::xml::Element& stanza);
 
   Driver& driver_;
-  tcp::socket socket_;
+  asio::ssl::stream<tcp::socket> stream_;  // only its TCP socket is used without --tls
+  bool tls_;
   std::uint32_t index_;
   std::string user_;
   std::string jid_;
@@ -224,6 +230,8 @@ class Driver {
   ProcStats server_;
   asio::io_context io_;
   asio::steady_timer timer_;
+  // --tls: a benchmark on loopback against a self-signed certificate; no verification.
+  asio::ssl::context tlsContext_{asio::ssl::context::tls_client};
   std::vector<std::shared_ptr<Session>> sessions_;
   std::vector<Session*> ready_;
   std::size_t nextLogin_ = 0;
@@ -256,21 +264,29 @@ class Driver {
 
 void Session::start(const tcp::endpoint& server, const asio::ip::address& local) {
   boost::system::error_code ec;
-  socket_.open(tcp::v4(), ec);
-  if (!ec) socket_.bind(tcp::endpoint(local, 0), ec);
+  socket().open(tcp::v4(), ec);
+  if (!ec) socket().bind(tcp::endpoint(local, 0), ec);
   if (ec) return fail("bind " + local.to_string() + ": " + ec.message());
-  socket_.async_connect(server, [self = shared_from_this()](const boost::system::error_code& error) {
+  socket().async_connect(server, [self = shared_from_this()](const boost::system::error_code& error) {
     if (error) return self->fail("connect: " + error.message());
-    self->socket_.set_option(tcp::no_delay(true));
-    self->state_ = State::Auth;
-    self->send(telex::bench::streamHeader(self->driver_.options().domain));
-    self->read();
+    self->socket().set_option(tcp::no_delay(true));
+    if (!self->tls_) return self->begin();
+    self->stream_.async_handshake(asio::ssl::stream_base::client,
+                                  [self](const boost::system::error_code& error) {
+                                    if (error) return self->fail("TLS handshake: " + error.message());
+                                    self->begin();
+                                  });
   });
 }
 
+void Session::begin() {
+  state_ = State::Auth;
+  send(telex::bench::streamHeader(driver_.options().domain));
+  read();
+}
+
 void Session::read() {
-  socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](const boost::system::error_code& error,
-                                                                             std::size_t n) {
+  auto onRead = [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
     if (self->state_ == State::Failed) return;
     if (error) return self->fail("read: " + error.message());
     std::string_view data(self->buffer_.data(), n);
@@ -280,7 +296,12 @@ void Session::read() {
       data.remove_prefix(used);
     }
     if (self->state_ != State::Failed) self->read();
-  });
+  };
+  if (tls_) {
+    stream_.async_read_some(asio::buffer(buffer_), std::move(onRead));
+  } else {
+    socket().async_read_some(asio::buffer(buffer_), std::move(onRead));
+  }
 }
 
 void Session::send(std::string_view data) {
@@ -293,12 +314,16 @@ void Session::flush() {
   writing_.clear();
   std::swap(writing_, outbox_);
   writeActive_ = true;
-  asio::async_write(socket_, asio::buffer(writing_),
-                    [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
-                      self->writeActive_ = false;
-                      if (error) return self->fail("write: " + error.message());
-                      if (!self->outbox_.empty()) self->flush();
-                    });
+  auto onWritten = [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
+    self->writeActive_ = false;
+    if (error) return self->fail("write: " + error.message());
+    if (!self->outbox_.empty()) self->flush();
+  };
+  if (tls_) {
+    asio::async_write(stream_, asio::buffer(writing_), std::move(onWritten));
+  } else {
+    asio::async_write(socket(), asio::buffer(writing_), std::move(onWritten));
+  }
 }
 
 void Session::fail(std::string why) {
@@ -306,7 +331,7 @@ void Session::fail(std::string why) {
   auto previous = state_;
   state_ = State::Failed;
   boost::system::error_code ignored;
-  socket_.close(ignored);
+  socket().close(ignored);
   if (previous != State::Failed) driver_.onFailed(*this, why);
 }
 
@@ -409,7 +434,7 @@ void Driver::loginMore() {
   while (loginsInFlight_ < options_.loginWindow && nextLogin_ < options_.users) {
     auto index = static_cast<std::uint32_t>(nextLogin_++);
     auto user = options_.prefix + std::to_string(options_.firstUser + index);
-    auto session = std::make_shared<Session>(*this, io_, index, user);
+    auto session = std::make_shared<Session>(*this, io_, tlsContext_, options_.tls, index, user);
     sessions_.push_back(session);
     ++loginsInFlight_;
     // 127.0.0.1 … 127.0.0.<sources>: spreads the connections over source addresses.
@@ -679,6 +704,7 @@ int Driver::run() {
   result["scenario"] = options_.scenario;
   result["users"] = options_.users;
   result["mechanism"] = options_.mechanism;
+  result["tls"] = options_.tls;
 
   auto rssBefore = server_.rssKb();
   double cpuBefore = server_.cpuSeconds().value_or(0);
@@ -775,6 +801,7 @@ int main(int argc, char** argv) {
   app.add_option("--muc-domain", o.mucDomain, "muc: service domain (default conference.<domain>)");
   app.add_option("--json", o.json, "also write the result as JSON to this file");
   app.add_flag("-q,--quiet", o.quiet, "no progress on stderr");
+  app.add_flag("--tls", o.tls, "direct TLS (XEP-0368): --port is a TLS port; certificate not checked");
   CLI11_PARSE(app, argc, argv);
 
   // Each session is one descriptor: raise the soft limit as far as the hard one allows.

@@ -44,7 +44,7 @@ void StanzaRouter::routeFromClient(Session& origin, xml::Element stanza) {
   stanza.setAttr("from", from.full());
   Jid to = from.bare();
   if (auto toText = stanza.attr("to")) {
-    auto parsed = Jid::parse(*toText);
+    auto parsed = addresses_.parse(*toText);
     if (!parsed) {
       if (stanza.attrOr("type", "") != "error") {
         xml::Element reply = makeErrorReply(stanza, StanzaError::jidMalformed());

@@ -90,6 +90,8 @@ class C2sSession : public router::Session,
   void handleBind(const xml::Element& iq);
   void sendElement(const xml::Element& element);
   void armAuthTimer();
+  void noteInput();
+  void waitIdle();
 
   // XEP-0198 Stream Management and XEP-0352 Client State Indication.
   struct ResumeState {
@@ -115,7 +117,9 @@ class C2sSession : public router::Session,
   C2sContext& ctx_;
   net::Connection connection_;
   XmlStreamParser parser_;
-  boost::asio::steady_timer authTimer_;
+  boost::asio::steady_timer authTimer_;  // authentication deadline; once bound, the idle check
+  std::chrono::steady_clock::time_point lastInput_;  // last bytes from the client, once bound
+  bool idleWaitArmed_ = false;
   std::unique_ptr<boost::asio::steady_timer> delayTimer_;  // only while an attempt is throttled
   Phase phase_ = Phase::Header;
   bool headerSent_ = false;

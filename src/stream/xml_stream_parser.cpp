@@ -147,6 +147,10 @@ void XmlStreamParser::createParser() {
 std::size_t XmlStreamParser::feed(std::string_view data) {
   if (failed_) return 0;
   if (closed_) return data.size();
+  if (released_ && !rebuildParser()) {
+    fail(StreamErrorCondition::InternalServerError, "cannot rebuild XML parser");
+    return afterParse(false, 0).value_or(0);
+  }
   if (!parser_) {
     fail(StreamErrorCondition::InternalServerError, "cannot allocate XML parser");
     return afterParse(false, 0).value_or(0);
@@ -209,6 +213,38 @@ std::optional<std::size_t> XmlStreamParser::afterParse(bool expatError, std::siz
   return result;
 }
 
+bool XmlStreamParser::releaseIdle() {
+  // Only at a clean boundary: expat's only state worth keeping is then the open root element and
+  // its namespace bindings, which replaying the root tag restores.
+  if (!parser_ || inParse_ || halted() || restartPending_ || openElements_ != 1 || !stack_.empty() ||
+      totalFed_ != mark_ || rootTag_.empty()) {
+    return false;
+  }
+  parser_.reset();
+  stack_.shrink_to_fit();  // empty here; its capacity is the deepest stanza so far (~600 B)
+  released_ = true;
+  return true;
+}
+
+bool XmlStreamParser::rebuildParser() {
+  released_ = false;
+  createParser();
+  if (!parser_) return false;
+  replaying_ = true;
+  inParse_ = true;
+  const XML_Status status =
+      XML_Parse(parser_.get(), rootTag_.data(), static_cast<int>(rootTag_.size()), XML_FALSE);
+  inParse_ = false;
+  replaying_ = false;
+  if (status != XML_STATUS_OK || halted()) {
+    parser_.reset();
+    return false;
+  }
+  // The replayed bytes are not part of the stream: positions continue where they left off.
+  indexBase_ = static_cast<std::int64_t>(totalFed_) - static_cast<std::int64_t>(rootTag_.size());
+  return true;
+}
+
 void XmlStreamParser::requestRestart() {
   if (inParse_ && !halted()) restartRequested_ = true;
 }
@@ -224,6 +260,9 @@ void XmlStreamParser::reset() {
   stack_.clear();
   openElements_ = 0;
   contentNamespace_.clear();
+  rootTag_.clear();
+  indexBase_ = 0;
+  released_ = false;
   totalFed_ = feedBase_ = stanzaStart_ = mark_ = resumeFrom_ = 0;
   failed_ = closed_ = closePending_ = restartRequested_ = restartPending_ = resetAfterParse_ = false;
   pendingError_.reset();
@@ -262,7 +301,7 @@ void XmlStreamParser::checkBufferedSize() {
 
 std::uint64_t XmlStreamParser::eventEnd() const {
   XML_Parser p = parser_.get();
-  return static_cast<std::uint64_t>(XML_GetCurrentByteIndex(p)) +
+  return static_cast<std::uint64_t>(XML_GetCurrentByteIndex(p) + indexBase_) +
          static_cast<std::uint64_t>(XML_GetCurrentByteCount(p));
 }
 
@@ -284,9 +323,9 @@ void XmlStreamParser::afterUserCallback(std::uint64_t end) {
 }
 
 void XmlStreamParser::handleStart(const char* name, const char** atts) {
-  if (halted()) return;
+  if (halted() || replaying_) return;
   XML_Parser p = parser_.get();
-  const auto start = static_cast<std::uint64_t>(XML_GetCurrentByteIndex(p));
+  const auto start = static_cast<std::uint64_t>(XML_GetCurrentByteIndex(p) + indexBase_);
   const std::uint64_t end = start + static_cast<std::uint64_t>(XML_GetCurrentByteCount(p));
   const std::size_t level = openElements_;
   if (level == 0) {
@@ -326,6 +365,16 @@ void XmlStreamParser::handleStart(const char* name, const char** atts) {
 
   if (level == 0) {
     mark_ = end;
+    // Kept for releaseIdle(): expat holds the whole tag in its buffer while reporting it.
+    int offset = 0;
+    int size = 0;
+    const char* context = XML_GetInputContext(p, &offset, &size);
+    const int count = XML_GetCurrentByteCount(p);
+    if (context != nullptr && offset >= 0 && count > 0 && offset + count <= size) {
+      rootTag_.assign(context + offset, static_cast<std::size_t>(count));
+    } else {
+      rootTag_.clear();  // this expat keeps no context: never released
+    }
     handler_.onStreamOpen(element, contentNamespace_);
     afterUserCallback(end);
     return;

@@ -61,6 +61,12 @@ class XmlStreamParser {
   // True after a requestRestart() stopped parsing, until reset() or the next feed(). Check it after
   // every feed(): the stop may fall exactly at the end of the chunk, with everything consumed.
   bool restartPending() const { return restartPending_; }
+  // Frees expat's state (about 10 KB: buffers, pools, hash tables) between stanzas of an idle
+  // stream; the next feed() rebuilds it by replaying the stream's root tag, so parsing carries on
+  // as if nothing happened. Returns false (and keeps the parser) unless the stream is open, not
+  // inside a stanza, and expat holds no unparsed bytes. Not from inside a callback.
+  bool releaseIdle();
+  bool released() const { return released_; }
 
  private:
   struct ExpatDeleter {
@@ -69,6 +75,7 @@ class XmlStreamParser {
   struct Callbacks;  // expat trampolines, defined in the .cpp
 
   void createParser();
+  bool rebuildParser();
   std::optional<std::size_t> afterParse(bool expatError, std::size_t fedSize);
   void fail(StreamErrorCondition condition, std::string text);
   void failFromExpat();
@@ -92,6 +99,8 @@ class XmlStreamParser {
   std::vector<xml::Element> stack_;  // the open stanza and its open descendants
   std::size_t openElements_ = 0;     // including the stream root
   std::string contentNamespace_;     // default namespace declared on the root
+  std::string rootTag_;              // the root's start tag as received, replayed by rebuildParser()
+  std::int64_t indexBase_ = 0;       // expat byte index + this = absolute position
 
   // Absolute byte positions since the last reset.
   std::uint64_t totalFed_ = 0;     // bytes handed to expat
@@ -107,6 +116,8 @@ class XmlStreamParser {
   bool restartRequested_ = false;  // set by the handler, acted on when its callback returns
   bool restartPending_ = false;    // expat is suspended at resumeFrom_
   bool resetAfterParse_ = false;
+  bool released_ = false;   // expat freed by releaseIdle(), rebuilt on the next feed()
+  bool replaying_ = false;  // rebuildParser() is feeding rootTag_: no events
   std::optional<StreamError> pendingError_;  // reported once the expat call has returned
 };
 

@@ -618,6 +618,32 @@ class TelexSendTest(TelexTestBase):
         self.assertIn("sign-in failed: not-authorized", err)
 
 
+class TelexSessionSettingsTest(TelexTestBase):
+    """The seeds' "run at startup" and "run in the background" settings."""
+
+    def test_autostart_follows_run_at_startup(self):
+        entry = os.path.join(self.home, ".config", "autostart", "telex-watch.desktop")
+        unit = os.path.join(self.home, ".config", "systemd", "user", "telex-watch.service")
+        r = self.telex("autostart")  # no config file: the seeds' default is on
+        self.assertEqual(r.returncode, 0, r)
+        with open(entry) as f:
+            self.assertIn('Exec="%s" watch' % os.path.realpath(telex_binary()), f.read())
+        with open(unit) as f:
+            self.assertIn("ExecStart=", f.read())
+        self.write_config("[client]\nrun_at_startup = false\n")
+        r = self.telex("autostart")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("removed", r.stdout)
+        self.assertFalse(os.path.exists(entry))
+        self.assertFalse(os.path.exists(unit))
+
+    def test_daemon_refused_when_background_is_off(self):
+        self.write_config("[client]\nrun_in_background = false\n")
+        r = self.telex("watch", "--daemon", jid="bob@localhost")
+        self.assertEqual(r.returncode, 2, r)
+        self.assertIn("run_in_background", r.stderr)
+
+
 class TelexWatchReconnectTest(TelexTestBase):
     """A server restart: `telex watch` reconnects with backoff."""
 

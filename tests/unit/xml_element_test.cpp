@@ -80,6 +80,16 @@ TEST(XmlEscape, AttributeEscapesQuotesToo) {
   EXPECT_EQ(escapeAttribute("tab\there"), "tab&#9;here");
 }
 
+TEST(XmlEscape, EscapesAtRunEdgesAndBackToBack) {
+  EXPECT_EQ(escapeText("&start"), "&amp;start");
+  EXPECT_EQ(escapeText("end<"), "end&lt;");
+  EXPECT_EQ(escapeText("<<>>&&"), "&lt;&lt;&gt;&gt;&amp;&amp;");
+  EXPECT_EQ(escapeText("a\r\nb\tc"), "a&#13;\nb\tc");
+  EXPECT_EQ(escapeAttribute("'\"\t\n\r"), "&apos;&quot;&#9;&#10;&#13;");
+  std::string longRun(1000, 'x');
+  EXPECT_EQ(escapeText(longRun + "&" + longRun), longRun + "&amp;" + longRun);
+}
+
 TEST(XmlSerialize, EmptyElementSelfCloses) {
   EXPECT_EQ(serialize(Element("presence")), "<presence/>");
   EXPECT_EQ(serialize(Element("presence", "jabber:client"), "jabber:client"), "<presence/>");

@@ -697,5 +697,111 @@ TEST(XmlStreamParser, AdjacentTextMergedAcrossFeeds) {
   EXPECT_EQ(f.handler.stanzas[0].textContent(), "ab&c\ndefg");
 }
 
+// releaseIdle() between any two chunks, wherever it is allowed, changes no event.
+TEST(XmlStreamParser, ReleaseIdleAtEverySplitKeepsTheStream) {
+  const std::string input = fullSession();
+  const std::vector<std::string> expected = parseWhole(input);
+  std::size_t releases = 0;
+  for (std::size_t cut = 0; cut <= input.size(); ++cut) {
+    Fixture f;
+    const std::string_view all(input);
+    f.parser.feed(all.substr(0, cut));
+    if (f.parser.releaseIdle()) {
+      ++releases;
+      EXPECT_TRUE(f.parser.released());
+      EXPECT_FALSE(f.parser.releaseIdle());  // once
+    }
+    f.parser.feed(all.substr(cut));
+    ASSERT_EQ(f.handler.events, expected) << "released at " << cut;
+    EXPECT_FALSE(f.parser.released());
+  }
+  // Right after the header and after each of the first stanzas and keepalives.
+  EXPECT_GE(releases, 5u);
+}
+
+TEST(XmlStreamParser, ReleaseIdleByteByByte) {
+  const std::string input = fullSession();
+  const std::vector<std::string> expected = parseWhole(input);
+  Fixture f;
+  std::size_t releases = 0;
+  for (char c : input) {
+    ASSERT_EQ(f.parser.feed(std::string_view(&c, 1)), 1u);
+    if (f.parser.releaseIdle()) ++releases;
+  }
+  EXPECT_EQ(f.handler.events, expected);
+  EXPECT_GE(releases, 5u);
+}
+
+TEST(XmlStreamParser, ReleaseIdleKeepsRootNamespaceBindings) {
+  Fixture f;
+  f.parser.feed(
+      "<s:stream xmlns='jabber:client' xmlns:s='http://etherx.jabber.org/streams' xmlns:x='urn:x' "
+      "to='example.com' version='1.0'>");
+  ASSERT_TRUE(f.parser.releaseIdle());
+  f.parser.feed("<x:ping id='1'/>");
+  ASSERT_TRUE(f.parser.releaseIdle());
+  f.parser.feed("<message><body>hi</body></message>");
+  ASSERT_TRUE(f.parser.releaseIdle());
+  f.parser.feed("</s:stream>");
+  EXPECT_EQ(f.handler.events,
+            (std::vector<std::string>{
+                "open <stream xmlns='http://etherx.jabber.org/streams' to='example.com' version='1.0'/> "
+                "ns=jabber:client",
+                "stanza <ping xmlns='urn:x' id='1'/>", "stanza <message><body>hi</body></message>", "close"}));
+  EXPECT_TRUE(f.handler.errors.empty());
+}
+
+TEST(XmlStreamParser, ReleaseIdleRefusedWhenNotAtABoundary) {
+  Fixture f;
+  EXPECT_FALSE(f.parser.releaseIdle());  // no stream yet
+  f.parser.feed(std::string(kBareHeader) + "<message><bo");
+  EXPECT_FALSE(f.parser.releaseIdle());  // inside a stanza
+  f.parser.feed("dy>x</body></message><pres");
+  EXPECT_FALSE(f.parser.releaseIdle());  // a partial tag buffered in expat
+  f.parser.feed("ence/>");
+  EXPECT_TRUE(f.parser.releaseIdle());
+  bool insideCallback = true;
+  f.handler.onStanzaHook = [&](const Element&) { insideCallback = f.parser.releaseIdle(); };
+  f.parser.feed("<presence/>");
+  EXPECT_FALSE(insideCallback);
+  f.handler.onStanzaHook = nullptr;
+  f.parser.feed("<a/><b");  // errors still surface after a rebuild
+  f.parser.feed(" x='1' x='2'/>");
+  ASSERT_EQ(f.handler.errors.size(), 1u);
+  EXPECT_EQ(f.handler.errors[0].condition, StreamErrorCondition::NotWellFormed);
+  EXPECT_FALSE(f.parser.releaseIdle());  // failed
+  EXPECT_EQ(f.handler.stanzas.size(), 4u);
+}
+
+// Positions continue across a rebuild: the stanza size cap stays exact.
+TEST(XmlStreamParser, ReleaseIdleKeepsSizeLimitsExact) {
+  const ParserLimits limits{100, 48};
+  const std::string prefix = "<message><body>";
+  const std::string suffix = "</body></message>";
+  const std::string exact = prefix + std::string(100 - prefix.size() - suffix.size(), 'z') + suffix;
+  for (bool over : {false, true}) {
+    Fixture f({200, 48});
+    f.parser.feed(kBareHeader);
+    f.parser.setLimits(limits);
+    f.parser.feed("<presence/>  ");
+    ASSERT_TRUE(f.parser.releaseIdle());
+    f.parser.feed(over ? prefix + "z" + exact.substr(prefix.size()) : exact);
+    EXPECT_EQ(f.handler.errors.size(), over ? 1u : 0u);
+    EXPECT_EQ(f.handler.stanzas.size(), over ? 1u : 2u);
+  }
+}
+
+TEST(XmlStreamParser, ResetAfterReleaseStartsANewStream) {
+  Fixture f;
+  f.parser.feed(kBareHeader);
+  ASSERT_TRUE(f.parser.releaseIdle());
+  f.parser.reset();
+  EXPECT_FALSE(f.parser.released());
+  f.parser.feed(std::string(kBareHeader) + "<presence/>");
+  EXPECT_EQ(f.handler.headers.size(), 2u);
+  EXPECT_EQ(f.handler.stanzas.size(), 1u);
+  EXPECT_TRUE(f.handler.errors.empty());
+}
+
 }  // namespace
 }  // namespace telex::stream

@@ -69,6 +69,7 @@ void setup(ModuleContext& ctx) {
   ctx.hooks().messageOutgoing.add(10, "mam", [&ctx, archive, queue](router::StanzaEvent& e) {
     removeForgedStanzaIds(e.stanza, e.to, ctx.router().domain());
     if (!archivable(e.stanza) || e.to == ctx.router().domainJid()) return router::HookResult::Pass;
+    if (archive->knownDecision(e.from.local(), e.to) == Decision::Skip) return router::HookResult::Pass;
     queue->post([archive, user = e.from.local(), other = e.to, when = nowMillis(), bytes = storedForm(e.stanza)] {
       archive->store(user, other, when, bytes);
     });
@@ -92,7 +93,8 @@ void setup(ModuleContext& ctx) {
                  stanzaIdBy(e.stanza, e.to).has_value();
     if (!again) removeForgedStanzaIds(e.stanza, e.to, ctx.router().domain());
     // A message to one's own account was archived once, on the way out.
-    bool needsId = !again && archivable(e.stanza) && e.from.bare() != e.to.bare();
+    bool needsId = !again && archivable(e.stanza) && !(e.from.local() == e.to.local() && e.from.domain() == e.to.domain()) &&
+                   archive->knownDecision(e.to.local(), e.from) != Decision::Skip;
     std::string recipient = e.to.bareString();
     if (!order->hold(recipient, needsId)) return router::HookResult::Pass;
     auto release = [&ctx, order, recipient, by = e.to.bare(), held = e.stanza](auto id) mutable {
@@ -166,6 +168,7 @@ void setup(ModuleContext& ctx) {
   ctx.onIqAsync("set", "self", kMamNs, "prefs", [queue, archive](IqRequest request, IqResponder respond) {
     auto prefs = parsePrefs(request.payload());
     if (!prefs) return respond(unexpected(prefs.error()));
+    archive->changeQueued(request.from.local());
     queue->run(
         [archive, user = request.from.local(), p = *prefs] {
           archive->setPrefs(user, p);

@@ -16,6 +16,12 @@ bool isStanzaIdBy(const xml::Element& c, const Jid& by) {
 
 std::size_t removeForgedStanzaIds(xml::Element& message, const Jid& to, std::string_view domain) {
   if (to.domain() != domain || !to.hasLocal()) return 0;
+  // Nearly every message has none: no bare JID to build then.
+  if (std::none_of(message.children().begin(), message.children().end(), [](const xml::Element& c) {
+        return !c.isText() && c.name() == "stanza-id";
+      })) {
+    return 0;
+  }
   Jid bare = to.bare();
   return std::erase_if(message.children(), [&](const xml::Element& c) { return isStanzaIdBy(c, bare); });
 }
@@ -27,6 +33,11 @@ void addStanzaId(xml::Element& message, std::string_view id, const Jid& by) {
 }
 
 std::optional<std::string> stanzaIdBy(const xml::Element& message, const Jid& by) {
+  if (std::none_of(message.children().begin(), message.children().end(), [](const xml::Element& c) {
+        return !c.isText() && c.name() == "stanza-id";
+      })) {
+    return std::nullopt;
+  }
   Jid bare = by.bare();
   for (const auto& c : message.children()) {
     if (isStanzaIdBy(c, bare)) return std::string(c.attrOr("id", ""));

@@ -2,10 +2,18 @@
 #include "modules/mam/user_archive.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace telex::modules::mam {
 namespace {
 constexpr std::int64_t kSweepIntervalMs = 3600 * 1000;
+constexpr std::int64_t kKnownForMs = 30 * 1000;
+constexpr std::size_t kKnownSweepAt = 4096;  // entries before expired ones are dropped
+
+std::int64_t steadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 }  // namespace
 
 UserArchive::UserArchive(storage::StorageDriver& driver, DefaultPolicy byDefault, std::int64_t retentionMs)
@@ -16,15 +24,67 @@ UserArchive::UserArchive(storage::StorageDriver& driver, DefaultPolicy byDefault
       retentionMs_(retentionMs) {}
 
 Prefs UserArchive::prefs(std::string_view user) {
+  Prefs result;
+  result.byDefault = byDefault_;
   if (auto stored = prefs_->get(user)) {
-    if (auto decoded = decodePrefs(*stored)) return *decoded;
+    if (auto decoded = decodePrefs(*stored)) result = std::move(*decoded);
   }
-  Prefs defaults;
-  defaults.byDefault = byDefault_;
-  return defaults;
+  remember(user, result, false);
+  return result;
 }
 
-void UserArchive::setPrefs(std::string_view user, const Prefs& prefs) { prefs_->set(user, encodePrefs(prefs)); }
+void UserArchive::setPrefs(std::string_view user, const Prefs& prefs) {
+  // Whatever happens, the queued change is over; on failure the entry is left expired.
+  struct Done {
+    UserArchive& self;
+    std::string_view user;
+    const Prefs* written = nullptr;
+    ~Done() {
+      if (written) {
+        self.remember(user, *written, true);
+        return;
+      }
+      std::lock_guard lock(self.knownMutex_);
+      if (auto it = self.known_.find(user); it != self.known_.end()) {
+        if (it->second.pendingChanges > 0) --it->second.pendingChanges;
+        it->second.readAt = 0;
+      }
+    }
+  } done{*this, user};
+  prefs_->set(user, encodePrefs(prefs));
+  done.written = &prefs;
+}
+
+void UserArchive::remember(std::string_view user, const Prefs& prefs, bool changeDone) {
+  std::int64_t now = steadyMillis();
+  std::lock_guard lock(knownMutex_);
+  if (known_.size() >= kKnownSweepAt) {
+    std::erase_if(known_, [&](const auto& kv) {
+      return kv.second.pendingChanges == 0 && now - kv.second.readAt >= kKnownForMs;
+    });
+  }
+  auto [it, inserted] = known_.try_emplace(std::string(user));
+  Known& k = it->second;
+  if (changeDone && k.pendingChanges > 0) --k.pendingChanges;
+  k.prefs = prefs;
+  k.readAt = now;
+}
+
+std::optional<Decision> UserArchive::knownDecision(std::string_view user, const Jid& other) {
+  std::int64_t now = steadyMillis();
+  std::lock_guard lock(knownMutex_);
+  auto it = known_.find(user);
+  if (it == known_.end() || it->second.pendingChanges > 0 || now - it->second.readAt >= kKnownForMs) {
+    return std::nullopt;
+  }
+  return decide(it->second.prefs, other);
+}
+
+void UserArchive::changeQueued(std::string_view user) {
+  std::lock_guard lock(knownMutex_);
+  auto [it, inserted] = known_.try_emplace(std::string(user));
+  ++it->second.pendingChanges;
+}
 
 std::optional<std::string> UserArchive::store(std::string_view user, const Jid& other, std::int64_t when,
                                               std::string_view message) {
@@ -53,6 +113,8 @@ storage::ArchivePage UserArchive::query(std::string_view user, const MamQuery& q
 void UserArchive::removeAll(std::string_view user) {
   archive_->removeAll(user);
   prefs_->remove(user);
+  std::lock_guard lock(knownMutex_);
+  if (auto it = known_.find(user); it != known_.end()) it->second.readAt = 0;
 }
 
 std::size_t UserArchive::sweep(std::int64_t now) {

@@ -1,13 +1,16 @@
 // Users' message archives (the "mam" archive store) with their preferences (the "mam_prefs"
-// keyval store) and retention. Synchronous: every call runs on the storage pool.
+// keyval store) and retention. Synchronous: every call runs on the storage pool, in the archive
+// queue's order, except knownDecision() and changeQueued(), which workers call.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "modules/mam/mam_prefs.hpp"
 #include "modules/mam/mam_query.hpp"
@@ -23,6 +26,14 @@ class UserArchive {
 
   Prefs prefs(std::string_view user);
   void setPrefs(std::string_view user, const Prefs& prefs);
+
+  // Worker side, no storage: what `user`'s preferences decide for messages exchanged with
+  // `other`, when they were read recently and no change of them is queued; nullopt means only
+  // store() can tell. Lets messages that will not be archived skip the storage round trip
+  // (with mam.default=never, that is nearly every message).
+  std::optional<Decision> knownDecision(std::string_view user, const Jid& other);
+  // A preference change for `user` was queued: knownDecision() asks storage until it has run.
+  void changeQueued(std::string_view user);
 
   // Appends `message` (from forward::serializeStandalone) to `user`'s archive if the user's
   // preferences keep messages exchanged with `other`; returns the new archive id.
@@ -47,6 +58,22 @@ class UserArchive {
   DefaultPolicy byDefault_;
   std::int64_t retentionMs_;
   std::atomic<std::int64_t> lastSweep_{0};
+
+  // Preferences as last read or written on the pool. Entries expire, so that a change made
+  // behind the module's back (account removal removes the prefs row) is seen soon.
+  struct Known {
+    Prefs prefs;
+    std::int64_t readAt = 0;  // steady clock, ms
+    unsigned pendingChanges = 0;
+  };
+  void remember(std::string_view user, const Prefs& prefs, bool changeDone);
+  struct NameHash {
+    using is_transparent = void;
+    // Not noexcept: libstdc++ then keeps each node's hash instead of hashing keys again on lookup.
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::mutex knownMutex_;
+  std::unordered_map<std::string, Known, NameHash, std::equal_to<>> known_;
 };
 
 }  // namespace telex::modules::mam
