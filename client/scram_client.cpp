@@ -2,15 +2,9 @@
 #include "client/scram_client.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <stringprep.h>
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
-#include <cstdlib>
-#include <memory>
 
 #include "util/base64.hpp"
 #include "util/crypto.hpp"
@@ -20,52 +14,6 @@ namespace telex::client {
 namespace {
 
 constexpr std::size_t kClientNonceBytes = 18;
-
-[[noreturn]] void fatal(const char* what) {
-  std::fprintf(stderr, "telex: %s failed\n", what);
-  std::abort();
-}
-
-const EVP_MD* evpMd(HashAlgo algo) { return algo == HashAlgo::Sha1 ? EVP_sha1() : EVP_sha256(); }
-
-std::string hmac(HashAlgo algo, std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int outLen = 0;
-  static const char kEmpty = 0;
-  if (HMAC(evpMd(algo), key.empty() ? &kEmpty : key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
-           &outLen) == nullptr) {
-    fatal("HMAC");
-  }
-  return std::string(reinterpret_cast<const char*>(out), outLen);
-}
-
-std::string digest(HashAlgo algo, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int outLen = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &outLen, evpMd(algo), nullptr) != 1) {
-    fatal("EVP_Digest");
-  }
-  return std::string(reinterpret_cast<const char*>(out), outLen);
-}
-
-struct FreeDeleter {
-  void operator()(char* p) const { std::free(p); }
-};
-
-// Same rule as the server (sasl/scram.cpp): SASLprep, or the raw bytes when SASLprep refuses,
-// so a password the server accepted derives the same keys here.
-std::string normalizePassword(std::string_view password) {
-  if (password.empty() || password.find('\0') != std::string_view::npos) {
-    return std::string(password);
-  }
-  const std::string input(password);
-  char* raw = nullptr;
-  const int rc = stringprep_profile(input.c_str(), &raw, "SASLprep", Stringprep_profile_flags{});
-  const std::unique_ptr<char, FreeDeleter> out(raw);
-  if (rc != STRINGPREP_OK || !out || out.get()[0] == '\0') return input;
-  return std::string(out.get());
-}
 
 // Splits "a=1,b=2" into its attributes; values may contain '=' but not ','.
 struct Attr {
@@ -158,29 +106,21 @@ Expected<std::string, std::string> ScramClient::receiveServerFirst(std::string_v
                       " is above the limit " + std::to_string(maxIterations_));
   }
 
-  const std::string normalized = normalizePassword(password_);
-  std::string salted(sasl::digestSize(algo_), '\0');
-  if (PKCS5_PBKDF2_HMAC(normalized.data(), static_cast<int>(normalized.size()),
-                        reinterpret_cast<const unsigned char*>(salt->data()),
-                        static_cast<int>(salt->size()), static_cast<int>(iterations), evpMd(algo_),
-                        static_cast<int>(salted.size()),
-                        reinterpret_cast<unsigned char*>(salted.data())) != 1) {
-    fatal("PKCS5_PBKDF2_HMAC");
-  }
-  std::string clientKey = hmac(algo_, salted, "Client Key");
-  const std::string storedKey = digest(algo_, clientKey);
-  const std::string serverKey = hmac(algo_, salted, "Server Key");
+  std::string salted = sasl::saltedPassword(algo_, password_, *salt, iterations);
+  std::string clientKey = sasl::hmac(algo_, salted, "Client Key");
+  const std::string storedKey = sasl::digest(algo_, clientKey);
+  const std::string serverKey = sasl::hmac(algo_, salted, "Server Key");
   OPENSSL_cleanse(salted.data(), salted.size());
 
   const std::string gs2 = authzid_.empty() ? "n,," : "n,a=" + encodeSaslname(authzid_) + ",";
   const std::string withoutProof = "c=" + util::base64Encode(gs2) + ",r=" + std::string(nonce);
   const std::string authMessage =
       clientFirstBare_ + "," + std::string(message) + "," + withoutProof;
-  const std::string clientSignature = hmac(algo_, storedKey, authMessage);
+  const std::string clientSignature = sasl::hmac(algo_, storedKey, authMessage);
   std::string proof = clientKey;
   for (std::size_t i = 0; i < proof.size(); ++i) proof[i] ^= clientSignature[i];
   OPENSSL_cleanse(clientKey.data(), clientKey.size());
-  expectedServerSignature_ = hmac(algo_, serverKey, authMessage);
+  expectedServerSignature_ = sasl::hmac(algo_, serverKey, authMessage);
   state_ = State::SentFinal;
   return withoutProof + ",p=" + util::base64Encode(proof);
 }

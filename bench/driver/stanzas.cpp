@@ -1,12 +1,8 @@
 #include "stanzas.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
 #include <charconv>
-#include <stdexcept>
 
+#include "sasl/scram.hpp"
 #include "util/base64.hpp"
 
 namespace telex::bench {
@@ -15,21 +11,9 @@ namespace {
 
 constexpr std::string_view kSaslNs = "urn:ietf:params:xml:ns:xmpp-sasl";
 
-std::string hmacSha1(std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (!HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len)) {
-    throw std::runtime_error("HMAC failed");
-  }
-  return std::string(reinterpret_cast<const char*>(out), len);
-}
-
-std::string sha1(std::string_view data) {
-  unsigned char out[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out);
-  return std::string(reinterpret_cast<const char*>(out), SHA_DIGEST_LENGTH);
-}
+// The driver speaks SCRAM-SHA-1 with the server's own primitives (sasl/scram).
+std::string hmacSha1(std::string_view key, std::string_view data) { return sasl::hmac(sasl::HashAlgo::Sha1, key, data); }
+std::string sha1(std::string_view data) { return sasl::digest(sasl::HashAlgo::Sha1, data); }
 
 // Value of "k=" in a SCRAM attribute list, empty view when absent.
 std::string_view scramAttr(std::string_view message, char key) {
@@ -153,13 +137,8 @@ std::pair<std::string, std::string> ScramSha1Client::KeyCache::keys(std::string_
                                                                     std::uint32_t iterations) {
   std::string key = std::string(password) + '\0' + std::string(salt) + '\0' + std::to_string(iterations);
   if (auto it = keys_.find(key); it != keys_.end()) return it->second;
-  unsigned char salted[SHA_DIGEST_LENGTH];
-  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
-                        reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
-                        static_cast<int>(iterations), EVP_sha1(), sizeof salted, salted) != 1) {
-    throw std::runtime_error("PBKDF2 failed");
-  }
-  std::string_view saltedView(reinterpret_cast<const char*>(salted), sizeof salted);
+  const std::string salted = sasl::saltedPassword(sasl::HashAlgo::Sha1, password, salt, iterations);
+  std::string_view saltedView(salted);
   ++derivations_;
   auto result = std::make_pair(hmacSha1(saltedView, "Client Key"), hmacSha1(saltedView, "Server Key"));
   keys_.emplace(std::move(key), result);

@@ -29,28 +29,6 @@ constexpr std::size_t kServerNonceBytes = 18;  // 24 base64 characters, no paddi
 
 const EVP_MD* evpMd(HashAlgo algo) { return algo == HashAlgo::Sha1 ? EVP_sha1() : EVP_sha256(); }
 
-std::string hmac(HashAlgo algo, std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int outLen = 0;
-  // An empty key must still be a valid pointer for OpenSSL.
-  static const char kEmpty = 0;
-  if (HMAC(evpMd(algo), key.empty() ? &kEmpty : key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
-           &outLen) == nullptr) {
-    fatal("HMAC");
-  }
-  return std::string(reinterpret_cast<const char*>(out), outLen);
-}
-
-std::string digest(HashAlgo algo, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int outLen = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &outLen, evpMd(algo), nullptr) != 1) {
-    fatal("EVP_Digest");
-  }
-  return std::string(reinterpret_cast<const char*>(out), outLen);
-}
-
 struct FreeDeleter {
   void operator()(char* p) const { std::free(p); }
 };
@@ -135,8 +113,30 @@ std::string_view mechanismName(HashAlgo algo) {
 
 std::size_t digestSize(HashAlgo algo) { return algo == HashAlgo::Sha1 ? 20 : 32; }
 
-ScramCredentials deriveScramCredentials(HashAlgo algo, std::string_view password,
-                                        std::string_view salt, std::uint32_t iterations) {
+std::string hmac(HashAlgo algo, std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int outLen = 0;
+  // An empty key must still be a valid pointer for OpenSSL.
+  static const char kEmpty = 0;
+  if (HMAC(evpMd(algo), key.empty() ? &kEmpty : key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
+           &outLen) == nullptr) {
+    fatal("HMAC");
+  }
+  return std::string(reinterpret_cast<const char*>(out), outLen);
+}
+
+std::string digest(HashAlgo algo, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int outLen = 0;
+  if (EVP_Digest(data.data(), data.size(), out, &outLen, evpMd(algo), nullptr) != 1) {
+    fatal("EVP_Digest");
+  }
+  return std::string(reinterpret_cast<const char*>(out), outLen);
+}
+
+std::string saltedPassword(HashAlgo algo, std::string_view password, std::string_view salt,
+                           std::uint32_t iterations) {
   const std::string normalized = normalizePassword(password);
   const std::uint32_t rounds = std::clamp<std::uint32_t>(iterations, 1, INT_MAX);
   std::string salted(digestSize(algo), '\0');
@@ -147,6 +147,13 @@ ScramCredentials deriveScramCredentials(HashAlgo algo, std::string_view password
                         reinterpret_cast<unsigned char*>(salted.data())) != 1) {
     fatal("PKCS5_PBKDF2_HMAC");
   }
+  return salted;
+}
+
+ScramCredentials deriveScramCredentials(HashAlgo algo, std::string_view password,
+                                        std::string_view salt, std::uint32_t iterations) {
+  const std::uint32_t rounds = std::clamp<std::uint32_t>(iterations, 1, INT_MAX);
+  std::string salted = saltedPassword(algo, password, salt, rounds);
   const std::string clientKey = hmac(algo, salted, "Client Key");
   ScramCredentials out;
   out.algo = algo;

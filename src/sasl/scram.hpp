@@ -19,6 +19,13 @@ std::string_view mechanismName(HashAlgo algo);
 // Digest size in bytes (20 / 32): the length of storedKey, serverKey and proofs.
 std::size_t digestSize(HashAlgo algo);
 
+// The RFC 5802 primitives, shared by the server and the client library (client/scram_client).
+std::string hmac(HashAlgo algo, std::string_view key, std::string_view data);
+std::string digest(HashAlgo algo, std::string_view data);
+// Normalize(password) with PBKDF2 (Hi): SASLprep as a query, the raw bytes when SASLprep refuses.
+std::string saltedPassword(HashAlgo algo, std::string_view password, std::string_view salt,
+                           std::uint32_t iterations);
+
 // What the server stores per user and mechanism; all fields are raw bytes.
 struct ScramCredentials {
   HashAlgo algo = HashAlgo::Sha256;
