@@ -22,21 +22,65 @@ struct FreeDeleter {
 };
 
 
-std::optional<std::string> prep(std::string_view text, const char* profile) {
+bool isAsciiLdh(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+enum class Profile { Node, Name, Resource };
+
+bool isNodeProhibitedAscii(char c) {
+  // RFC 3920 Appendix A.5 (Nodeprep's own prohibitions) plus C.1.1 (ASCII space).
+  return c == ' ' || c == '"' || c == '&' || c == '\'' || c == '/' || c == ':' || c == '<' || c == '>' ||
+         c == '@';
+}
+
+// On printable ASCII the stringprep profiles reduce to ASCII case folding (Nodeprep, Nameprep)
+// or nothing (Resourceprep): NFKC and the map-to-nothing table leave ASCII alone and no ASCII
+// character is unassigned or right-to-left. Returns false when the text needs the full profile
+// (non-ASCII, controls, or a character a profile prohibits: libidn then refuses it).
+bool prepAscii(std::string_view text, Profile profile, std::string& out) {
+  out.assign(text);
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7E) return false;
+    switch (profile) {
+      case Profile::Node:
+        if (isNodeProhibitedAscii(c)) return false;
+        break;
+      case Profile::Name:
+        if (!isAsciiLdh(c) && c != '.') return false;
+        break;
+      case Profile::Resource:
+        continue;
+    }
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return true;
+}
+
+const char* profileName(Profile profile) {
+  switch (profile) {
+    case Profile::Node: return "Nodeprep";
+    case Profile::Name: return "Nameprep";
+    case Profile::Resource: return "Resourceprep";
+  }
+  return "Nodeprep";
+}
+
+std::optional<std::string> prep(std::string_view text, Profile profile) {
   if (text.empty() || text.size() > kMaxPrepInputBytes) return std::nullopt;
+  if (std::string ascii; prepAscii(text, profile, ascii)) {
+    if (ascii.size() > kMaxJidPartBytes) return std::nullopt;
+    return ascii;
+  }
   if (text.find('\0') != std::string_view::npos || !util::isValidUtf8(text)) return std::nullopt;
   const std::string input(text);  // libidn wants a NUL-terminated string
   char* raw = nullptr;
-  const int rc = stringprep_profile(input.c_str(), &raw, profile, Stringprep_profile_flags{});
+  const int rc = stringprep_profile(input.c_str(), &raw, profileName(profile), Stringprep_profile_flags{});
   const std::unique_ptr<char, FreeDeleter> out(raw);
   if (rc != STRINGPREP_OK || !out) return std::nullopt;
   std::string result(out.get());
   if (result.empty() || result.size() > kMaxJidPartBytes) return std::nullopt;
   return result;
-}
-
-bool isAsciiLdh(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
 }
 
 // Checks the label structure of a prepared, non-literal domain: no empty labels, ASCII limited to
@@ -91,11 +135,9 @@ std::optional<std::string> prepDomain(std::string_view text) {
 
 }  // namespace
 
-std::optional<std::string> nodeprep(std::string_view text) { return prep(text, "Nodeprep"); }
-std::optional<std::string> nameprep(std::string_view text) { return prep(text, "Nameprep"); }
-std::optional<std::string> resourceprep(std::string_view text) {
-  return prep(text, "Resourceprep");
-}
+std::optional<std::string> nodeprep(std::string_view text) { return prep(text, Profile::Node); }
+std::optional<std::string> nameprep(std::string_view text) { return prep(text, Profile::Name); }
+std::optional<std::string> resourceprep(std::string_view text) { return prep(text, Profile::Resource); }
 
 std::optional<Jid> Jid::parse(std::string_view text) {
   std::string_view rest = text;

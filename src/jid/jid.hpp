@@ -45,6 +45,8 @@ class Jid {
   bool isDomainOnly() const { return local_.empty() && resource_.empty(); }
 
   Jid bare() const;
+  // Same account (localpart and domain), whatever the resources: bare() == other.bare() without copies.
+  bool sameBare(const Jid& other) const { return local_ == other.local_ && domain_ == other.domain_; }
   // nullopt if the resource does not survive resourceprep (an empty resource is invalid too).
   std::optional<Jid> withResource(std::string_view resource) const;
 

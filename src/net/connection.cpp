@@ -159,6 +159,12 @@ void Connection::onReadable() {
         tokens_ -= static_cast<double>(got);
         // While closing, whatever the peer still sends is read and dropped.
         if (state_ == State::Open) handler_.onData(std::string_view(buffer.data(), got));
+        // A short plain read emptied the socket: wait instead of a recv that would say EAGAIN
+        // (the wait re-arms the descriptor, so bytes that came in meanwhile still wake us).
+        if (!ssl_ && got < buffer.size()) {
+          waitReadable();
+          return;
+        }
         break;
       case Io::WouldBlockRead:
         waitReadable();

@@ -2,14 +2,31 @@
 #include "router/session_manager.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace telex::router {
+
+SessionManager::Accounts::const_iterator SessionManager::findAccount(const Jid& jid) const {
+  auto it = accounts_.find(jid.local());
+  // Keyed by localpart alone (all sessions are of this server's domain); a JID of another
+  // domain with the same localpart is nobody here.
+  if (it != accounts_.end() && !it->second.resources.empty() &&
+      it->second.resources.front().jid.domain() != jid.domain()) {
+    return accounts_.end();
+  }
+  return it;
+}
+
+SessionManager::Accounts::iterator SessionManager::findAccount(const Jid& jid) {
+  auto it = std::as_const(*this).findAccount(jid);
+  return it == accounts_.cend() ? accounts_.end() : accounts_.erase(it, it);
+}
 
 SessionManager::BindResult SessionManager::bind(const std::shared_ptr<Session>& session,
                                                 std::shared_ptr<Session>& replaced) {
   const Jid& jid = session->jid();
   std::unique_lock lock(mutex_);
-  Account& account = accounts_[jid.bareString()];
+  Account& account = accounts_[jid.local()];
   for (auto& info : account.resources) {
     if (info.jid.resource() == jid.resource()) {
       replaced = std::move(info.session);
@@ -18,7 +35,7 @@ SessionManager::BindResult SessionManager::bind(const std::shared_ptr<Session>& 
     }
   }
   if (account.resources.size() >= maxResources_) {
-    if (account.resources.empty()) accounts_.erase(jid.bareString());
+    if (account.resources.empty()) accounts_.erase(jid.local());
     return BindResult::TooManyResources;
   }
   account.resources.push_back(SessionInfo{session, jid, 0, false, 0, nullptr});
@@ -29,7 +46,7 @@ SessionManager::BindResult SessionManager::bind(const std::shared_ptr<Session>& 
 void SessionManager::unbind(const Session& session) {
   const Jid& jid = session.jid();
   std::unique_lock lock(mutex_);
-  auto it = accounts_.find(jid.bareString());
+  auto it = findAccount(jid);
   if (it == accounts_.end()) return;
   auto& resources = it->second.resources;
   auto r = std::find_if(resources.begin(), resources.end(),
@@ -43,7 +60,7 @@ void SessionManager::unbind(const Session& session) {
 bool SessionManager::setPresence(const Session& session, bool available, int priority,
                                  std::shared_ptr<const xml::Element> presence) {
   std::unique_lock lock(mutex_);
-  auto it = accounts_.find(session.jid().bareString());
+  auto it = findAccount(session.jid());
   if (it == accounts_.end()) return false;
   for (auto& info : it->second.resources) {
     if (info.session.get() == &session) {
@@ -59,7 +76,7 @@ bool SessionManager::setPresence(const Session& session, bool available, int pri
 
 void SessionManager::setFlag(const Session& session, SessionFlag flag, bool on) {
   std::unique_lock lock(mutex_);
-  auto it = accounts_.find(session.jid().bareString());
+  auto it = findAccount(session.jid());
   if (it == accounts_.end()) return;
   for (auto& info : it->second.resources) {
     if (info.session.get() == &session) info.flags = on ? (info.flags | flag) : (info.flags & ~flag);
@@ -68,7 +85,7 @@ void SessionManager::setFlag(const Session& session, SessionFlag flag, bool on) 
 
 bool SessionManager::rebind(const Session& old, std::shared_ptr<Session> replacement) {
   std::unique_lock lock(mutex_);
-  auto it = accounts_.find(old.jid().bareString());
+  auto it = findAccount(old.jid());
   if (it == accounts_.end()) return false;
   for (auto& info : it->second.resources) {
     if (info.session.get() == &old) {
@@ -81,7 +98,7 @@ bool SessionManager::rebind(const Session& old, std::shared_ptr<Session> replace
 
 std::optional<SessionInfo> SessionManager::info(const Session& session) const {
   std::shared_lock lock(mutex_);
-  auto it = accounts_.find(session.jid().bareString());
+  auto it = findAccount(session.jid());
   if (it == accounts_.end()) return std::nullopt;
   for (const auto& info : it->second.resources) {
     if (info.session.get() == &session) return info;
@@ -91,7 +108,7 @@ std::optional<SessionInfo> SessionManager::info(const Session& session) const {
 
 std::shared_ptr<Session> SessionManager::find(const Jid& fullJid) const {
   std::shared_lock lock(mutex_);
-  auto it = accounts_.find(fullJid.bareString());
+  auto it = findAccount(fullJid);
   if (it == accounts_.end()) return nullptr;
   for (const auto& info : it->second.resources) {
     if (info.jid.resource() == fullJid.resource()) return info.session;
@@ -101,14 +118,36 @@ std::shared_ptr<Session> SessionManager::find(const Jid& fullJid) const {
 
 std::vector<SessionInfo> SessionManager::resourcesOf(const Jid& bareJid) const {
   std::shared_lock lock(mutex_);
-  auto it = accounts_.find(bareJid.bareString());
+  auto it = findAccount(bareJid);
   if (it == accounts_.end()) return {};
   return it->second.resources;
 }
 
+std::vector<std::shared_ptr<Session>> SessionManager::availableSessions(const Jid& bareJid) const {
+  std::shared_lock lock(mutex_);
+  auto it = findAccount(bareJid);
+  std::vector<std::shared_ptr<Session>> out;
+  if (it == accounts_.end()) return out;
+  for (const auto& info : it->second.resources) {
+    if (info.available) out.push_back(info.session);
+  }
+  return out;
+}
+
+std::vector<SessionInfo> SessionManager::resourcesWithFlag(const Jid& bareJid, SessionFlag flag) const {
+  std::shared_lock lock(mutex_);
+  auto it = findAccount(bareJid);
+  std::vector<SessionInfo> out;
+  if (it == accounts_.end()) return out;
+  for (const auto& info : it->second.resources) {
+    if (info.flags & flag) out.push_back(info);
+  }
+  return out;
+}
+
 std::size_t SessionManager::resourceCount(const Jid& bareJid) const {
   std::shared_lock lock(mutex_);
-  auto it = accounts_.find(bareJid.bareString());
+  auto it = findAccount(bareJid);
   return it == accounts_.end() ? 0 : it->second.resources.size();
 }
 

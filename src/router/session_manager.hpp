@@ -56,6 +56,10 @@ class SessionManager {
 
   std::shared_ptr<Session> find(const Jid& fullJid) const;
   std::vector<SessionInfo> resourcesOf(const Jid& bareJid) const;
+  // The sessions of the account's available resources (sent initial presence).
+  std::vector<std::shared_ptr<Session>> availableSessions(const Jid& bareJid) const;
+  // Only the resources with `flag` set (usually none: no copy of the others).
+  std::vector<SessionInfo> resourcesWithFlag(const Jid& bareJid, SessionFlag flag) const;
   std::size_t resourceCount(const Jid& bareJid) const;
   std::size_t sessionCount() const;
   std::vector<SessionInfo> all() const;
@@ -69,8 +73,12 @@ class SessionManager {
   struct Account {
     std::vector<SessionInfo> resources;
   };
+  using Accounts = std::unordered_map<std::string, Account>;  // by localpart
+  Accounts::const_iterator findAccount(const Jid& jid) const;
+  Accounts::iterator findAccount(const Jid& jid);
+
   mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, Account> accounts_;  // by bare JID string
+  Accounts accounts_;
   std::size_t sessions_ = 0;
   std::size_t maxResources_;
 };

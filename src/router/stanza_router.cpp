@@ -26,6 +26,20 @@ bool presenceWithheld(const HookBus& hooks, const xml::Element& stanza) {
   return hooks.presenceDelivery.fireFirst(event) == HookResult::Handled;
 }
 
+// "<kind>/<target>", the name of the stanza hooks for it, without building a string per stanza.
+std::string_view hookName(std::string_view kind, Target target) {
+  static constexpr std::string_view kMessage[] = {"message/host", "message/self", "message/bare",
+                                                  "message/full", "message/remote"};
+  static constexpr std::string_view kPresence[] = {"presence/host", "presence/self", "presence/bare",
+                                                   "presence/full", "presence/remote"};
+  static constexpr std::string_view kIq[] = {"iq/host", "iq/self", "iq/bare", "iq/full", "iq/remote"};
+  static_assert(std::size(kMessage) == static_cast<std::size_t>(Target::Remote) + 1);
+  auto index = static_cast<std::size_t>(target);
+  if (kind == "message") return kMessage[index];
+  if (kind == "presence") return kPresence[index];
+  return kIq[index];
+}
+
 }  // namespace
 
 net::SharedBytes serializeStanza(const xml::Element& stanza) {
@@ -44,7 +58,7 @@ void StanzaRouter::routeFromClient(Session& origin, xml::Element stanza) {
   stanza.setAttr("from", from.full());
   Jid to = from.bare();
   if (auto toText = stanza.attr("to")) {
-    auto parsed = addresses_.parse(*toText);
+    auto parsed = Jid::parse(*toText);
     if (!parsed) {
       if (stanza.attrOr("type", "") != "error") {
         xml::Element reply = makeErrorReply(stanza, StanzaError::jidMalformed());
@@ -134,13 +148,13 @@ void StanzaRouter::dispatch(xml::Element& stanza, const Jid& from, const Jid& to
   } else if (to.hasResource()) {
     target = Target::Full;
   } else {
-    target = to == from.bare() ? Target::Self : Target::Bare;
+    target = to.sameBare(from) ? Target::Self : Target::Bare;
   }
 
   StanzaEvent event{stanza, from, to, origin, *this};
   const std::string& kind = stanza.name();
   std::string_view type = stanza.attrOr("type", "");
-  auto fire = [&](const std::string& name) {
+  auto fire = [&](std::string_view name) {
     const auto* hooks = hooks_.stanzaHooks(name);
     return hooks && hooks->fireFirst(event) == HookResult::Handled;
   };
@@ -154,9 +168,9 @@ void StanzaRouter::dispatch(xml::Element& stanza, const Jid& from, const Jid& to
     Target general = target == Target::Self ? Target::Bare : target;
     if (fire(prefix + std::string(targetName(general)) + suffix)) return;
   }
-  if (target == Target::Self && fire(kind + "/self")) return;
+  if (target == Target::Self && fire(hookName(kind, Target::Self))) return;
   Target general = target == Target::Self ? Target::Bare : target;
-  if (fire(kind + "/" + std::string(targetName(general)))) return;
+  if (fire(hookName(kind, general))) return;
 
   if (target == Target::Remote) {
     // No server-to-server yet: other domains cannot be reached.
@@ -249,11 +263,7 @@ void StanzaRouter::defaultPresence(StanzaEvent& event, Target target) {
     return;
   }
   if (target == Target::Bare) {
-    std::vector<std::shared_ptr<Session>> available;
-    for (auto& r : sessions_.resourcesOf(event.to)) {
-      if (r.available) available.push_back(std::move(r.session));
-    }
-    deliver(available, event.stanza);
+    deliver(sessions_.availableSessions(event.to), event.stanza);
   }
 }
 

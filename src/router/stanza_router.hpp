@@ -10,7 +10,6 @@
 #include <string>
 
 #include "router/hook_bus.hpp"
-#include "router/jid_cache.hpp"
 #include "router/session_manager.hpp"
 #include "router/stanza_error.hpp"
 
@@ -64,7 +63,6 @@ class StanzaRouter {
   std::string domain_;
   Jid domainJid_;
   std::map<std::string, ComponentHandler, std::less<>> components_;
-  JidCache addresses_;  // 'to' of what clients send
   SessionManager& sessions_;
   HookBus& hooks_;
 };

@@ -124,7 +124,11 @@ XmlStreamParser::~XmlStreamParser() = default;
 void XmlStreamParser::createParser() {
   // Forcing UTF-8 means a BOM or encoding declaration cannot switch expat to another encoding;
   // a declared non-UTF-8 encoding is refused in handleXmlDecl.
-  parser_.reset(XML_ParserCreateNS("UTF-8", kSeparator));
+  // A stream restart (after STARTTLS and SASL) reuses the parser and its buffers; reset keeps
+  // namespace processing but clears the handlers, which are set again below.
+  if (!parser_ || XML_ParserReset(parser_.get(), "UTF-8") != XML_TRUE) {
+    parser_.reset(XML_ParserCreateNS("UTF-8", kSeparator));
+  }
   XML_Parser p = parser_.get();
   if (p == nullptr) return;  // reported by the next feed()
   XML_SetUserData(p, this);

@@ -6,6 +6,10 @@
 
 #include "jid/jid.hpp"
 
+#include <stringprep.h>
+
+#include <cstdlib>
+
 namespace telex {
 namespace {
 
@@ -218,6 +222,36 @@ TEST(JidTest, EqualityOrderingAndHash) {
   EXPECT_EQ(ordered.size(), 2u);
   EXPECT_EQ(*ordered.begin(), a);
   EXPECT_EQ(Jid(), Jid());
+}
+
+// The ASCII fast path must agree with libidn's profiles on every printable ASCII character, in
+// every position: same prepared text, same refusals.
+std::optional<std::string> libidnPrep(const std::string& text, const char* profile) {
+  char* raw = nullptr;
+  int rc = stringprep_profile(text.c_str(), &raw, profile, Stringprep_profile_flags{});
+  std::optional<std::string> out;
+  if (rc == STRINGPREP_OK && raw && *raw) out = raw;
+  std::free(raw);
+  return out;
+}
+
+TEST(JidTest, AsciiPreparationMatchesLibidn) {
+  for (int c = 0x01; c < 0x80; ++c) {
+    for (const std::string& text : {std::string(1, static_cast<char>(c)), "Ab" + std::string(1, static_cast<char>(c)),
+                                    std::string(1, static_cast<char>(c)) + "Zz9"}) {
+      SCOPED_TRACE(c);
+      EXPECT_EQ(nodeprep(text), libidnPrep(text, "Nodeprep"));
+      EXPECT_EQ(resourceprep(text), libidnPrep(text, "Resourceprep"));
+      EXPECT_EQ(nameprep(text), libidnPrep(text, "Nameprep"));
+    }
+  }
+}
+
+TEST(JidTest, SameBareIgnoresResources) {
+  EXPECT_TRUE(Jid::parse("A@x/r1")->sameBare(*Jid::parse("a@x/r2")));
+  EXPECT_TRUE(Jid::parse("a@x")->sameBare(*Jid::parse("a@x/r")));
+  EXPECT_FALSE(Jid::parse("a@x")->sameBare(*Jid::parse("a@y")));
+  EXPECT_FALSE(Jid::parse("a@x")->sameBare(*Jid::parse("x")));
 }
 
 }  // namespace

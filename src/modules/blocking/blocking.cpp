@@ -35,14 +35,6 @@ bool isSubscriptionType(std::string_view type) {
   return type == "subscribe" || type == "subscribed" || type == "unsubscribe" || type == "unsubscribed";
 }
 
-std::vector<std::shared_ptr<router::Session>> availableResources(router::StanzaRouter& router, const Jid& bare) {
-  std::vector<std::shared_ptr<router::Session>> out;
-  for (auto& r : router.sessions().resourcesOf(bare)) {
-    if (r.available) out.push_back(std::move(r.session));
-  }
-  return out;
-}
-
 // Resources that asked for the block list: only they get pushes (XEP-0191 §3.3). Keyed by full
 // JID, so a resumed stream (a new Session object under the same JID) stays interested; the
 // session pointer only tells a replaced session's late goodbye from the new one's.
@@ -97,7 +89,7 @@ class BlockingModule : public std::enable_shared_from_this<BlockingModule> {
   }
 
   Verdict judge(const Jid& from, const Jid& to) const {
-    if (from.local() == to.local() && from.domain() == to.domain()) return Verdict::Allow;  // own resources
+    if (from.sameBare(to)) return Verdict::Allow;  // own resources
     const std::string& domain = ctx_.router().domain();
     // The server itself is never blocked, whatever domain a user lists.
     if ((from.isDomainOnly() && from.domain() == domain) || (to.isDomainOnly() && to.domain() == domain)) {
@@ -355,8 +347,8 @@ class BlockingModule : public std::enable_shared_from_this<BlockingModule> {
     for (const auto& item : rosterItems) {
       auto contact = Jid::parse(item.jid);
       if (!contact || !touches(items, *contact)) continue;
-      if (item.hasFrom()) roster::sharePresence(router, user, *contact, true, availableResources(router, *contact));
-      if (item.hasTo()) roster::sharePresence(router, *contact, user, true, availableResources(router, user));
+      if (item.hasFrom()) roster::sharePresence(router, user, *contact, true, router.sessions().availableSessions(*contact));
+      if (item.hasTo()) roster::sharePresence(router, *contact, user, true, router.sessions().availableSessions(user));
     }
   }
 

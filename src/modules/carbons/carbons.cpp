@@ -82,10 +82,9 @@ void setup(ModuleContext& ctx) {
   // <received/>: the user's carbons-enabled resources that the core did not deliver to.
   ctx.hooks().messageIncoming.add(0, "carbons", [&ctx](router::MessageEvent& e) {
     // A message to one's own account already produced <sent/> copies on the way out.
-    if (e.from.bare() == e.to.bare() || !eligible(e.stanza)) return router::HookResult::Pass;
+    if (e.from.sameBare(e.to) || !eligible(e.stanza)) return router::HookResult::Pass;
     std::vector<router::SessionInfo> targets;
-    for (auto& r : ctx.router().sessions().resourcesOf(e.to)) {
-      if (!(r.flags & router::kCarbonsEnabled)) continue;
+    for (auto& r : ctx.router().sessions().resourcesWithFlag(e.to, router::kCarbonsEnabled)) {
       if (std::find(e.recipients.begin(), e.recipients.end(), r.session) != e.recipients.end()) continue;
       targets.push_back(std::move(r));
     }
@@ -97,8 +96,8 @@ void setup(ModuleContext& ctx) {
   ctx.hooks().messageOutgoing.add(0, "carbons", [&ctx](router::StanzaEvent& e) {
     if (!eligible(e.stanza)) return router::HookResult::Pass;
     std::vector<router::SessionInfo> targets;
-    for (auto& r : ctx.router().sessions().resourcesOf(e.from)) {
-      if (!(r.flags & router::kCarbonsEnabled) || r.jid == e.from) continue;
+    for (auto& r : ctx.router().sessions().resourcesWithFlag(e.from, router::kCarbonsEnabled)) {
+      if (r.jid == e.from) continue;
       // A message to another of one's own resources reaches it as the original.
       if (r.jid == e.to) continue;
       targets.push_back(std::move(r));

@@ -93,8 +93,9 @@ void setup(ModuleContext& ctx) {
                  stanzaIdBy(e.stanza, e.to).has_value();
     if (!again) removeForgedStanzaIds(e.stanza, e.to, ctx.router().domain());
     // A message to one's own account was archived once, on the way out.
-    bool needsId = !again && archivable(e.stanza) && !(e.from.local() == e.to.local() && e.from.domain() == e.to.domain()) &&
+    bool needsId = !again && archivable(e.stanza) && !e.from.sameBare(e.to) &&
                    archive->knownDecision(e.to.local(), e.from) != Decision::Skip;
+    if (!needsId && order->idle()) return router::HookResult::Pass;
     std::string recipient = e.to.bareString();
     if (!order->hold(recipient, needsId)) return router::HookResult::Pass;
     auto release = [&ctx, order, recipient, by = e.to.bare(), held = e.stanza](auto id) mutable {

@@ -45,23 +45,30 @@ std::optional<std::string> stanzaIdBy(const xml::Element& message, const Jid& by
   return std::nullopt;
 }
 
-bool DeliveryOrder::hold(const std::string& recipient, bool needsId) {
+bool DeliveryOrder::hold(std::string_view recipient, bool needsId) {
+  if (!needsId && heldCount_.load(std::memory_order_acquire) == 0) return false;
   std::lock_guard lock(mutex_);
   auto it = held_.find(recipient);
   if (!needsId && it == held_.end()) return false;
-  if (it == held_.end()) it = held_.emplace(recipient, 0).first;
+  if (it == held_.end()) {
+    it = held_.emplace(std::string(recipient), 0).first;
+    heldCount_.store(held_.size(), std::memory_order_release);
+  }
   ++it->second;
   return true;
 }
 
-void DeliveryOrder::release(const std::string& recipient) {
+void DeliveryOrder::release(std::string_view recipient) {
   std::lock_guard lock(mutex_);
   auto it = held_.find(recipient);
   if (it == held_.end()) return;
-  if (--it->second == 0) held_.erase(it);
+  if (--it->second == 0) {
+    held_.erase(it);
+    heldCount_.store(held_.size(), std::memory_order_release);
+  }
 }
 
-std::size_t DeliveryOrder::held(const std::string& recipient) const {
+std::size_t DeliveryOrder::held(std::string_view recipient) const {
   std::lock_guard lock(mutex_);
   auto it = held_.find(recipient);
   return it == held_.end() ? 0 : it->second;
@@ -70,15 +77,19 @@ std::size_t DeliveryOrder::held(const std::string& recipient) const {
 DeliveryOrder::Releasing::Releasing(DeliveryOrder& order) : order_(order) {
   std::lock_guard lock(order_.mutex_);
   order_.releasing_.push_back(std::this_thread::get_id());
+  order_.releasingCount_.store(order_.releasing_.size(), std::memory_order_release);
 }
 
 DeliveryOrder::Releasing::~Releasing() {
   std::lock_guard lock(order_.mutex_);
   auto it = std::find(order_.releasing_.begin(), order_.releasing_.end(), std::this_thread::get_id());
   if (it != order_.releasing_.end()) order_.releasing_.erase(it);
+  order_.releasingCount_.store(order_.releasing_.size(), std::memory_order_release);
 }
 
 bool DeliveryOrder::releasing() const {
+  // Only this thread adds or removes its own entry, so a 0 seen here cannot hide it.
+  if (releasingCount_.load(std::memory_order_acquire) == 0) return false;
   std::lock_guard lock(mutex_);
   return std::find(releasing_.begin(), releasing_.end(), std::this_thread::get_id()) != releasing_.end();
 }

@@ -2,6 +2,7 @@
 // user's archive keeps it, and the order keeping that lets delivery wait for the archive id.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <mutex>
 #include <optional>
@@ -37,9 +38,11 @@ class DeliveryOrder {
   // Whether a message to `recipient` (bare JID) must be held: it waits for its archive id
   // (`needsId`), or an earlier one to the same recipient still waits. When true, the caller
   // must call release(recipient) exactly once, when the held message goes on.
-  bool hold(const std::string& recipient, bool needsId);
-  void release(const std::string& recipient);
-  std::size_t held(const std::string& recipient) const;
+  bool hold(std::string_view recipient, bool needsId);
+  void release(std::string_view recipient);
+  std::size_t held(std::string_view recipient) const;
+  // No message is held for anyone: a message that needs no id may pass without hold().
+  bool idle() const { return heldCount_.load(std::memory_order_acquire) == 0; }
 
   // Marks the calling thread as re-routing a held message for its lifetime: the archive hook
   // lets that message through instead of holding it again.
@@ -57,8 +60,16 @@ class DeliveryOrder {
 
  private:
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, std::size_t> held_;
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> held_;
   std::vector<std::thread::id> releasing_;
+  // Mirrors of held_.size() and releasing_.size(), written under mutex_: when a server archives
+  // nothing both stay 0 and every message passes without taking the lock workers would share.
+  std::atomic<std::size_t> heldCount_{0};
+  std::atomic<std::size_t> releasingCount_{0};
 };
 
 }  // namespace telex::modules::mam

@@ -35,14 +35,6 @@ class DirectedPresence {
   std::unordered_map<std::string, std::set<std::string>> sent_;
 };
 
-std::vector<std::shared_ptr<router::Session>> available(router::StanzaRouter& router, const Jid& bare) {
-  std::vector<std::shared_ptr<router::Session>> out;
-  for (auto& r : router.sessions().resourcesOf(bare)) {
-    if (r.available) out.push_back(std::move(r.session));
-  }
-  return out;
-}
-
 std::int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -79,7 +71,7 @@ void setup(ModuleContext& ctx) {
             if (!contact) continue;
             directedTo.erase(item.jid);
             stanza.setAttr("to", item.jid);
-            ctx.router().deliver(available(ctx.router(), *contact), stanza);
+            ctx.router().deliver(ctx.router().sessions().availableSessions(*contact), stanza);
           }
           for (const auto& to : directedTo) {
             auto jid = Jid::parse(to);
@@ -88,7 +80,7 @@ void setup(ModuleContext& ctx) {
             if (jid->hasResource()) {
               ctx.router().deliver(ctx.router().sessions().find(*jid), stanza);
             } else {
-              ctx.router().deliver(available(ctx.router(), *jid), stanza);
+              ctx.router().deliver(ctx.router().sessions().availableSessions(*jid), stanza);
             }
           }
         });
@@ -105,28 +97,10 @@ void setup(ModuleContext& ctx) {
   ctx.hooks().onStanza("presence/bare", 0, "presence", onDirected);
   ctx.hooks().onStanza("presence/full", 0, "presence", onDirected);
 
-  // Probes at sign-in: the new session learns the presence of everyone it is subscribed to.
-  ctx.hooks().sessionAvailable.add(10, "presence", [&ctx, store](router::SessionEvent& e) {
-    auto session = ctx.router().sessions().find(e.session.jid());
-    if (!session) return router::HookResult::Pass;
-    ctx.runBlocking([store, user = e.session.jid().local()] { return store->items(user); },
-                    [&ctx, session](auto result) {
-                      if (!result) return;
-                      std::shared_ptr<router::Session> viewers[] = {session};
-                      for (const auto& item : *result) {
-                        if (!item.hasTo()) continue;
-                        if (auto contact = Jid::parse(item.jid)) {
-                          roster::sharePresence(ctx.router(), *contact, session->jid().bare(), true, viewers);
-                        }
-                      }
-                    });
-    return router::HookResult::Pass;
-  });
-
   // XEP-0012 on a user's bare JID: how long since a contact went offline, for subscribers only.
   ctx.onIqAsync("get", "bare", "jabber:iq:last", "query",
                 [&ctx, store, lastActivity](IqRequest request, IqResponder respond) {
-                  bool online = !available(ctx.router(), request.to).empty();
+                  bool online = !ctx.router().sessions().availableSessions(request.to).empty();
                   ctx.runBlocking(
                       [store, lastActivity, owner = request.to.local(), asker = request.from.bareString()] {
                         auto item = store->get(owner, asker);

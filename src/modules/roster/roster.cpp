@@ -10,14 +10,6 @@ namespace {
 
 constexpr std::string_view kRosterNs = "jabber:iq:roster";
 
-std::vector<std::shared_ptr<router::Session>> availableResources(router::StanzaRouter& router, const Jid& bare) {
-  std::vector<std::shared_ptr<router::Session>> out;
-  for (auto& r : router.sessions().resourcesOf(bare)) {
-    if (r.available) out.push_back(std::move(r.session));
-  }
-  return out;
-}
-
 void pushToInterested(router::StanzaRouter& router, const Jid& user, const RosterPush& push) {
   xml::Element iq("iq", "jabber:client");
   iq.setAttr("type", "set");
@@ -81,11 +73,11 @@ void applyOutcome(router::StanzaRouter& router, const SubscriptionOutcome& outco
     if (auto user = Jid::make(push.user, router.domain())) pushToInterested(router, *user, push);
   }
   auto share = [&router](const PresenceShare& s) {
-    auto viewers = availableResources(router, s.viewer);
+    auto viewers = router.sessions().availableSessions(s.viewer);
     sharePresence(router, s.owner, s.viewer, s.available, viewers);
   };
   for (const auto& s : outcome.sharesFirst) share(s);
-  for (const auto& d : outcome.deliveries) router.deliver(availableResources(router, d.to), d.stanza);
+  for (const auto& d : outcome.deliveries) router.deliver(router.sessions().availableSessions(d.to), d.stanza);
   for (const auto& s : outcome.shares) share(s);
 }
 
@@ -191,13 +183,22 @@ void setup(ModuleContext& ctx) {
     return type.empty() || type == "unavailable" ? router::HookResult::Pass : router::HookResult::Handled;
   });
 
-  // Subscription requests that arrived while the user was away are delivered at sign-in.
-  ctx.hooks().sessionAvailable.add(0, "roster", [&ctx, store](router::SessionEvent& e) {
+  // At sign-in, from one read of the roster: the new session learns the presence of everyone
+  // it is subscribed to (probes), and gets the subscription requests that arrived while the
+  // user was away.
+  ctx.hooks().sessionAvailable.add(10, "roster", [&ctx, store](router::SessionEvent& e) {
     auto session = ctx.router().sessions().find(e.session.jid());
     if (!session) return router::HookResult::Pass;
     ctx.runBlocking([store, user = e.session.jid().local()] { return store->items(user); },
                     [&ctx, session](auto result) {
                       if (!result) return;
+                      std::shared_ptr<router::Session> viewers[] = {session};
+                      for (const auto& item : *result) {
+                        if (!item.hasTo()) continue;
+                        if (auto contact = Jid::parse(item.jid)) {
+                          sharePresence(ctx.router(), *contact, session->jid().bare(), true, viewers);
+                        }
+                      }
                       for (const auto& item : *result) {
                         if (!item.pendingIn) continue;
                         xml::Element p("presence", "jabber:client");
