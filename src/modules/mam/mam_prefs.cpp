@@ -25,6 +25,7 @@ Expected<std::vector<std::string>, StanzaError> readJids(const xml::Element* lis
 }
 
 bool listed(const std::vector<std::string>& list, const Jid& other) {
+  if (list.empty()) return false;  // the usual case: no JID strings built per message
   return std::binary_search(list.begin(), list.end(), other.bareString()) ||
          (other.hasResource() && std::binary_search(list.begin(), list.end(), other.full()));
 }
