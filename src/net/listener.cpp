@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 namespace telex::net {
+namespace {
+constexpr std::chrono::milliseconds kAcceptRetry{100};
+}  // namespace
 
 Expected<std::unique_ptr<Listener>, std::string> Listener::open(WorkerPool& pool,
                                                                 const std::string& address,
@@ -35,7 +38,8 @@ Listener::Listener(WorkerPool& pool, asio::ip::tcp::acceptor acceptor, std::stri
       acceptor_(std::move(acceptor)),
       address_(std::move(address)),
       port_(port),
-      onAccept_(std::move(onAccept)) {}
+      onAccept_(std::move(onAccept)),
+      retry_(pool.at(0).context()) {}
 
 void Listener::start() {
   pool_.at(0).post([this] { acceptNext(); });
@@ -45,6 +49,7 @@ void Listener::stop() {
   pool_.at(0).post([this] {
     boost::system::error_code ec;
     acceptor_.close(ec);
+    retry_.cancel();
   });
 }
 
@@ -53,24 +58,35 @@ void Listener::acceptNext() {
                                 asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
-      // EMFILE and friends: keep the listener alive; the next accept may succeed.
-      spdlog::warn("accept on {}:{} failed: {}", address_, port_, ec.message());
-    } else {
-      Worker& target = pool_.next();
-      boost::system::error_code endpointError;
-      auto protocol = socket.local_endpoint(endpointError).protocol();
-      int fd = socket.release();
-      target.post([this, fd, protocol, &target] {
-        boost::system::error_code assignError;
-        asio::ip::tcp::socket owned(target.context());
-        owned.assign(protocol, fd, assignError);
-        if (assignError) {
-          ::close(fd);
-          return;
-        }
-        onAccept_(std::move(owned), target);
+      // EMFILE and friends: keep the listener alive and try again shortly; connections wait in
+      // the listen queue meanwhile.
+      if (!failing_) spdlog::warn("accept on {}:{} failed: {}; retrying every {} ms", address_, port_,
+                                  ec.message(), kAcceptRetry.count());
+      failing_ = true;
+      retry_.expires_after(kAcceptRetry);
+      retry_.async_wait([this](const boost::system::error_code& error) {
+        if (!error && acceptor_.is_open()) acceptNext();
       });
+      return;
     }
+    if (failing_) {
+      spdlog::info("accept on {}:{} works again", address_, port_);
+      failing_ = false;
+    }
+    Worker& target = pool_.next();
+    boost::system::error_code endpointError;
+    auto protocol = socket.local_endpoint(endpointError).protocol();
+    int fd = socket.release();
+    target.post([this, fd, protocol, &target] {
+      boost::system::error_code assignError;
+      asio::ip::tcp::socket owned(target.context());
+      owned.assign(protocol, fd, assignError);
+      if (assignError) {
+        ::close(fd);
+        return;
+      }
+      onAccept_(std::move(owned), target);
+    });
     acceptNext();
   });
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -35,6 +36,10 @@ class Listener {
   std::string address_;
   std::uint16_t port_;
   AcceptFn onAccept_;
+  // After a failed accept (EMFILE, ENFILE, ENOBUFS): wait before the next try instead of
+  // spinning on a queue the process cannot take from; one log line per episode.
+  asio::steady_timer retry_;
+  bool failing_ = false;
 };
 
 }  // namespace telex::net

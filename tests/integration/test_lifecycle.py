@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -290,6 +291,43 @@ class ConfigFileTest(LifecycleCase):
         self.assertEqual(self._bind_results(s, "alice", 3),
                          ["result", "result",
                           ("wait", "resource-constraint")])
+
+
+class DescriptorExhaustionTest(LifecycleCase):
+    """Out of file descriptors (EMFILE), telexd keeps its sessions, backs off instead of
+    spinning on accept (one warning, not one per try), and accepts again once descriptors
+    are free."""
+
+    def test_accept_backs_off_at_emfile_and_recovers(self):
+        s = self.server().start()
+        s.add_user("alice@localhost", PW)
+        s.add_user("bob@localhost", PW)
+        alice = self.login(s, "alice@localhost/emfile")
+        # Room for what is open now plus a few more connections, then none.
+        in_use = len(os.listdir("/proc/%d/fd" % s.proc.pid))
+        limit = in_use + 8
+        subprocess.run(["prlimit", "--pid", str(s.proc.pid),
+                        "--nofile=%d:%d" % (limit, limit)], check=True, timeout=10)
+        flood = []
+        try:
+            for _ in range(40):
+                sock = socket.create_connection(("127.0.0.1", s.c2s_port), timeout=2)
+                flood.append(sock)
+            h.pump(1.5)  # ~15 back-off periods with the listen queue still full
+            self.assertIsNone(s.proc.poll(), "telexd died at EMFILE")
+            warnings = s.log_text().count("failed: Too many open files")
+            self.assertEqual(warnings, 1, "one warning per EMFILE episode, got %d" % warnings)
+            # The session that was already there is untouched.
+            body = "during-emfile"
+            alice.send_message("alice@localhost/emfile", body)
+            got = run(alice.wait_message(body=body, timeout=5), timeout=10)
+            self.assertIsNotNone(got, "the existing session stopped working at EMFILE")
+        finally:
+            for sock in flood:
+                sock.close()
+        # Descriptors are free again: a new client signs in.
+        self.login(s, "bob@localhost/after")
+        self.assertIn("works again", s.log_text())
 
 
 if __name__ == "__main__":
