@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "modules/roster/sign_in_rosters.hpp"
 #include "util/crypto.hpp"
 
 namespace telex::modules::roster {
@@ -84,18 +85,24 @@ void applyOutcome(router::StanzaRouter& router, const SubscriptionOutcome& outco
 void setup(ModuleContext& ctx) {
   auto store = std::make_shared<RosterStore>(ctx.storage());
   auto accounts = ctx.storage().keyval("accounts");
+  auto signIn = std::make_shared<SignInRosters>(store);
   auto engine = std::make_shared<SubscriptionEngine>(
       *store, ctx.router().domain(),
       [accounts](std::string_view user) { return accounts->get(user).has_value(); });
 
-  ctx.onIqAsync("get", "self", kRosterNs, "query", [&ctx, store](IqRequest request, IqResponder respond) {
+  ctx.onIqAsync("get", "self", kRosterNs, "query", [&ctx, store, signIn](IqRequest request, IqResponder respond) {
     if (auto session = ctx.router().sessions().find(request.from)) {
       ctx.router().sessions().setFlag(*session, router::kRosterRequested, true);
     }
     std::string clientVersion(request.payload().attrOr("ver", ""));
     bool versioned = request.payload().attr("ver").has_value();
     ctx.runBlocking(
-        [store, user = request.from.local()] { return std::make_pair(store->version(user), store->items(user)); },
+        [store, signIn, user = request.from.local(), full = request.from.full()] {
+          auto writesBefore = signIn->readStarting();
+          auto read = std::make_pair(store->version(user), store->items(user));
+          signIn->keep(full, read.second, writesBefore);
+          return read;
+        },
         [respond, clientVersion, versioned](auto result) {
           if (!result) {
             respond(unexpected(router::StanzaError::internalServerError()));
@@ -186,30 +193,37 @@ void setup(ModuleContext& ctx) {
   // At sign-in, from one read of the roster: the new session learns the presence of everyone
   // it is subscribed to (probes), and gets the subscription requests that arrived while the
   // user was away.
-  ctx.hooks().sessionAvailable.add(10, "roster", [&ctx, store](router::SessionEvent& e) {
+  ctx.hooks().sessionAvailable.add(10, "roster", [&ctx, store, signIn](router::SessionEvent& e) {
     auto session = ctx.router().sessions().find(e.session.jid());
     if (!session) return router::HookResult::Pass;
+    auto signedIn = [&ctx, session](const std::vector<RosterItem>& items) {
+      std::shared_ptr<router::Session> viewers[] = {session};
+      for (const auto& item : items) {
+        if (!item.hasTo()) continue;
+        if (auto contact = Jid::parse(item.jid)) {
+          sharePresence(ctx.router(), *contact, session->jid().bare(), true, viewers);
+        }
+      }
+      for (const auto& item : items) {
+        if (!item.pendingIn) continue;
+        xml::Element p("presence", "jabber:client");
+        p.setAttr("from", item.jid);
+        p.setAttr("to", session->jid().bareString());
+        p.setAttr("type", "subscribe");
+        if (!item.pendingStatus.empty()) {
+          p.addChild(xml::Element("status", "jabber:client")).addText(item.pendingStatus);
+        }
+        ctx.router().deliver(session, p);
+      }
+    };
+    // Most clients fetched the roster just before: use that read if it is still current.
+    if (auto items = signIn->take(e.session.jid().full())) {
+      signedIn(*items);
+      return router::HookResult::Pass;
+    }
     ctx.runBlocking([store, user = e.session.jid().local()] { return store->items(user); },
-                    [&ctx, session](auto result) {
-                      if (!result) return;
-                      std::shared_ptr<router::Session> viewers[] = {session};
-                      for (const auto& item : *result) {
-                        if (!item.hasTo()) continue;
-                        if (auto contact = Jid::parse(item.jid)) {
-                          sharePresence(ctx.router(), *contact, session->jid().bare(), true, viewers);
-                        }
-                      }
-                      for (const auto& item : *result) {
-                        if (!item.pendingIn) continue;
-                        xml::Element p("presence", "jabber:client");
-                        p.setAttr("from", item.jid);
-                        p.setAttr("to", session->jid().bareString());
-                        p.setAttr("type", "subscribe");
-                        if (!item.pendingStatus.empty()) {
-                          p.addChild(xml::Element("status", "jabber:client")).addText(item.pendingStatus);
-                        }
-                        ctx.router().deliver(session, p);
-                      }
+                    [signedIn](auto result) {
+                      if (result) signedIn(*result);
                     });
     return router::HookResult::Pass;
   });

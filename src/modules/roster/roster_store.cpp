@@ -87,12 +87,16 @@ std::string RosterStore::bumpVersion(std::string_view user) {
 
 std::string RosterStore::put(std::string_view user, const RosterItem& item) {
   items_->set(user, item.jid, encodeItem(item));
-  return bumpVersion(user);
+  std::string version = bumpVersion(user);
+  writes_.fetch_add(1, std::memory_order_acq_rel);
+  return version;
 }
 
 std::string RosterStore::remove(std::string_view user, std::string_view contact) {
   items_->remove(user, contact);
-  return bumpVersion(user);
+  std::string version = bumpVersion(user);
+  writes_.fetch_add(1, std::memory_order_acq_rel);
+  return version;
 }
 
 std::string RosterStore::version(std::string_view user) {
@@ -103,6 +107,7 @@ std::string RosterStore::version(std::string_view user) {
 void RosterStore::removeAll(std::string_view user) {
   items_->removeAll(user);
   versions_->remove(user);
+  writes_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 }  // namespace telex::modules::roster

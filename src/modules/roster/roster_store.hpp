@@ -1,6 +1,8 @@
 // Roster items and the roster version per user, in the "roster" map store (RFC 6121 §2).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,12 +50,16 @@ class RosterStore {
   std::string remove(std::string_view user, std::string_view contact);
   std::string version(std::string_view user);
   void removeAll(std::string_view user);
+  // Counts this instance's writes (put, remove, removeAll), whoever they are for: a reader that
+  // saw the same count before and after its read knows no write of this store raced with it.
+  std::uint64_t writes() const { return writes_.load(std::memory_order_acquire); }
 
  private:
   std::string bumpVersion(std::string_view user);
 
   std::shared_ptr<storage::MapStore> items_;
   std::shared_ptr<storage::KeyValStore> versions_;
+  std::atomic<std::uint64_t> writes_{0};
 };
 
 std::string encodeItem(const RosterItem& item);

@@ -1,0 +1,33 @@
+// Hand-over of a freshly read roster from roster get to the sign-in hook (see the header).
+#include "modules/roster/sign_in_rosters.hpp"
+
+namespace telex::modules::roster {
+namespace {
+// Entries nobody took (a client that fetched its roster and never sent presence) are swept
+// once the map is this big.
+constexpr std::size_t kSweepAbove = 1024;
+}  // namespace
+
+void SignInRosters::keep(std::string_view fullJid, std::vector<RosterItem> items, std::uint64_t writesBefore) {
+  if (store_->writes() != writesBefore) return;  // a write raced with the read: not current
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  if (kept_.size() >= kSweepAbove) dropExpired(now);
+  kept_.insert_or_assign(std::string(fullJid), Kept{std::move(items), writesBefore, now});
+}
+
+std::optional<std::vector<RosterItem>> SignInRosters::take(std::string_view fullJid) {
+  std::lock_guard lock(mutex_);
+  auto it = kept_.find(std::string(fullJid));
+  if (it == kept_.end()) return std::nullopt;
+  Kept kept = std::move(it->second);
+  kept_.erase(it);
+  if (kept.writes != store_->writes() || std::chrono::steady_clock::now() - kept.at > kKeepFor) return std::nullopt;
+  return std::move(kept.items);
+}
+
+void SignInRosters::dropExpired(std::chrono::steady_clock::time_point now) {
+  std::erase_if(kept_, [now](const auto& entry) { return now - entry.second.at > kKeepFor; });
+}
+
+}  // namespace telex::modules::roster
