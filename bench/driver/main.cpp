@@ -1,7 +1,8 @@
 // telex-bench: an XMPP load driver. Logs in N users over plain TCP or direct TLS (from several
-// 127.x source addresses), then runs one scenario (connect, chat, presence, muc) and reports throughput,
-// latency, loss and the server's RSS and CPU time read from /proc/<server-pid>. One thread, one
-// io_context: every counter below is touched from that thread only.
+// 127.x source addresses), then runs one scenario (connect, chat, presence, muc, reconnect) and
+// reports throughput, latency, loss and the server's RSS and CPU time read from
+// /proc/<server-pid>. One thread, one io_context: every counter below is touched from that thread
+// only.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -22,9 +23,12 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "histogram.hpp"
+#include "pacing.hpp"
+#include "scanner.hpp"
 #include "stanzas.hpp"
 #include "stream/xml_stream_parser.hpp"
 #include "util/base64.hpp"
@@ -39,10 +43,11 @@ namespace {
 constexpr std::string_view kStreamsNs = "http://etherx.jabber.org/streams";
 constexpr std::string_view kSaslNs = "urn:ietf:params:xml:ns:xmpp-sasl";
 
-std::uint64_t nowNs() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count());
+std::uint64_t toNs(Clock::time_point t) {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
 }
+
+std::uint64_t nowNs() { return toNs(Clock::now()); }
 
 double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -98,6 +103,7 @@ struct Options {
   std::size_t firstUser = 1;
   std::size_t sources = 8;
   std::size_t loginWindow = 100;
+  std::size_t stormWindow = 1000;  // reconnect: logins in flight during the storm
   int serverPid = 0;
   double duration = 10;
   double hold = 0;
@@ -105,6 +111,9 @@ struct Options {
   double timeout = 600;
   std::size_t senders = 0;  // 0 = every session
   double rate = 0;          // messages/s over all senders; 0 = as fast as the window allows
+  // Paced sending wakes at most once per tick. Shorter ticks send smaller bursts (less queueing
+  // of the driver's own making) but cost both sides more wake-ups per message.
+  double paceTickMs = 1;
   std::size_t window = 8;   // in-flight messages per sender
   std::size_t messageBytes = 280;
   bool halfRate = false;
@@ -122,6 +131,9 @@ struct Phase {
   std::uint64_t received = 0;
   std::uint64_t expected = 0;
   std::uint64_t errors = 0;
+  // Deliveries read by the full parser: presence, and messages the lean reader left to it (a
+  // server whose output it does not recognise shows here).
+  std::uint64_t parsed = 0;
   LatencyHistogram latency;
   Clock::time_point start;
   Clock::time_point lastDelivery;
@@ -129,29 +141,49 @@ struct Phase {
   double selfCpuStart = 0;
   bool sending = false;
   bool active = false;
+
+  // One delivery of a message stamped `sentNs` (nowNs() at sending).
+  void delivered(std::uint64_t sentNs) {
+    auto now = Clock::now();
+    ++received;
+    lastDelivery = now;
+    latency.record((toNs(now) - sentNs) / 1000);
+  }
 };
 
 class Driver;
 
 class Session : public telex::stream::StreamParserHandler, public std::enable_shared_from_this<Session> {
  public:
-  enum class State { Connecting, Auth, Bind, Roster, Ready, Failed };
+  // Dropped: closed on purpose by the driver (reconnect), which no longer hears from it.
+  enum class State { Connecting, Auth, Bind, Roster, Ready, Failed, Dropped };
 
+  // `resource` is the one asked for at bind; the server may assign another (see jid()).
   Session(Driver& driver, asio::io_context& io, asio::ssl::context& tls, bool useTls, std::uint32_t index,
-          std::string user)
+          std::string user, std::string resource)
       : driver_(driver), stream_(io, tls), tls_(useTls), index_(index), user_(std::move(user)),
+        resource_(std::move(resource)),
         parser_(std::make_unique<telex::stream::XmlStreamParser>(
             *this, telex::stream::ParserLimits{1024 * 1024, 48})) {}
 
   void start(const tcp::endpoint& server, const asio::ip::address& local);
   void send(std::string_view data);
   void fail(std::string why);
+  // Closes the connection abruptly (RST, no </stream:stream>), as a network failure would.
+  void drop();
 
   std::uint32_t index() const { return index_; }
   const std::string& user() const { return user_; }
   const std::string& jid() const { return jid_; }
   std::string bare() const { return std::string(bareOf(jid_)); }
+  // The resource the server bound, and the one asked for.
+  std::string resource() const {
+    auto slash = jid_.find('/');
+    return slash == std::string::npos ? std::string() : jid_.substr(slash + 1);
+  }
+  const std::string& requestedResource() const { return resource_; }
   State state() const { return state_; }
+  bool closed() const { return state_ == State::Failed || state_ == State::Dropped; }
 
   // Per-scenario bookkeeping the driver keeps on the session.
   std::uint64_t seq = 0;
@@ -161,6 +193,8 @@ class Session : public telex::stream::StreamParserHandler, public std::enable_sh
  private:
   void begin();
   void read();
+  void receive(std::string_view data);
+  bool parse(std::string_view data);
   void flush();
   tcp::socket& socket() { return stream_.next_layer(); }
   void onStreamOpen(const telex::xml::Element&, std::string_view) override {}
@@ -174,8 +208,10 @@ class Session : public telex::stream::StreamParserHandler, public std::enable_sh
   bool tls_;
   std::uint32_t index_;
   std::string user_;
+  std::string resource_;
   std::string jid_;
   State state_ = State::Connecting;
+  telex::bench::StanzaScanner scanner_;  // frames every byte; see receive()
   std::unique_ptr<telex::stream::XmlStreamParser> parser_;
   std::optional<telex::bench::ScramSha1Client> scram_;
   std::array<char, 4096> buffer_{};
@@ -197,6 +233,7 @@ class Driver {
   void onReady(Session& session);
   void onFailed(Session& session, const std::string& why);
   void onMessage(Session& session, const telex::xml::Element& stanza);
+  void onDelivery(Session& session, const telex::bench::OurMessage& message);
   void onPresence(Session& session, const telex::xml::Element& stanza);
   void onIqResult(Session& session, const telex::xml::Element& stanza);
   telex::bench::ScramSha1Client::KeyCache& keyCache() { return keyCache_; }
@@ -213,6 +250,13 @@ class Driver {
   void log(const std::string& line) const {
     if (!options_.quiet) std::cerr << "[telex-bench] " << line << std::endl;
   }
+  // Signs in sessions for `logins` (index and resource to ask for), `window` at a time; false when
+  // --timeout passed first.
+  struct Login {
+    std::uint32_t index;
+    std::string resource;
+  };
+  bool logIn(std::vector<Login> logins, std::size_t window);
   void loginMore();
   // Runs the io_context until done() or the deadline; false on timeout.
   bool runUntil(const std::function<bool()>& done, double seconds);
@@ -221,21 +265,27 @@ class Driver {
   void beginPhase(Phase& phase);
   nlohmann::json endPhase(Phase& phase);
   void chatPhase(Phase& phase, double rate, double seconds);
+  void paceTick();
   void sendChat(Session& from);
+  void sendChat(Session& from, const Session& to);
+  void reconnectScenario(nlohmann::json& result);
   void presenceScenario(nlohmann::json& result);
   void mucScenario(nlohmann::json& result);
   void sendGroupchat(Session& from);
 
   Options options_;
   ProcStats server_;
-  asio::io_context io_;
+  asio::io_context io_{1};  // one thread: lets Asio skip some locking
   asio::steady_timer timer_;
   // --tls: a benchmark on loopback against a self-signed certificate; no verification.
   asio::ssl::context tlsContext_{asio::ssl::context::tls_client};
-  std::vector<std::shared_ptr<Session>> sessions_;
+  std::vector<std::shared_ptr<Session>> sessions_;  // by index, the latest session of each user
   std::vector<Session*> ready_;
+  std::vector<Login> logins_;  // what logIn() works through
   std::size_t nextLogin_ = 0;
+  std::size_t loginWindow_ = 0;
   std::size_t loginsInFlight_ = 0;
+  Clock::time_point lastReady_;
   std::size_t failures_ = 0;
   std::string firstError_;
   telex::bench::ScramSha1Client::KeyCache keyCache_;
@@ -245,7 +295,13 @@ class Driver {
 
   Phase* phase_ = nullptr;  // the phase deliveries count towards
   double pacedRate_ = 0;    // > 0: the current chat phase is paced, not window-driven
+  // paced chat: the schedule, its start, the senders taken round-robin from paceNext_
+  telex::bench::Pacer pacer_{1};
+  Clock::time_point paceStart_;
+  std::vector<Session*> paceSenders_;
+  std::size_t paceNext_ = 0;
   bool closing_ = false;    // sessions are being closed on purpose
+  bool incomplete_ = false;  // the scenario did not get where it had to (exit status 2)
   std::size_t chatSenders_ = 0;
   std::size_t window_ = 8;
 
@@ -287,15 +343,10 @@ void Session::begin() {
 
 void Session::read() {
   auto onRead = [self = shared_from_this()](const boost::system::error_code& error, std::size_t n) {
-    if (self->state_ == State::Failed) return;
+    if (self->closed()) return;
     if (error) return self->fail("read: " + error.message());
-    std::string_view data(self->buffer_.data(), n);
-    while (!data.empty() && self->state_ != State::Failed) {
-      std::size_t used = self->parser_->feed(data);
-      if (self->parser_->failed() || used == 0) break;
-      data.remove_prefix(used);
-    }
-    if (self->state_ != State::Failed) self->read();
+    self->receive(std::string_view(self->buffer_.data(), n));
+    if (!self->closed()) self->read();
   };
   if (tls_) {
     stream_.async_read_some(asio::buffer(buffer_), std::move(onRead));
@@ -304,8 +355,35 @@ void Session::read() {
   }
 }
 
+// The lean path: once the session is Ready, our own chat and groupchat messages (nearly all the
+// traffic) are read straight from the bytes. Every other piece goes to the full parser, in order;
+// skipping whole top-level stanzas leaves it at a stanza boundary, where it was.
+void Session::receive(std::string_view data) {
+  scanner_.push(data);
+  while (!closed()) {
+    auto piece = scanner_.next();
+    if (!piece) return;
+    if (piece->stanza && state_ == State::Ready) {
+      if (auto message = telex::bench::readOurMessage(piece->bytes)) {
+        driver_.onDelivery(*this, *message);
+        continue;
+      }
+    }
+    if (!parse(piece->bytes)) return;
+  }
+}
+
+bool Session::parse(std::string_view data) {
+  while (!data.empty() && !closed()) {
+    std::size_t used = parser_->feed(data);
+    if (parser_->failed() || used == 0) return false;
+    data.remove_prefix(used);  // less than all only at a stream restart (SASL success)
+  }
+  return !closed();
+}
+
 void Session::send(std::string_view data) {
-  if (state_ == State::Failed) return;
+  if (closed()) return;
   outbox_ += data;
   if (!writeActive_) flush();
 }
@@ -327,12 +405,19 @@ void Session::flush() {
 }
 
 void Session::fail(std::string why) {
-  if (state_ == State::Failed) return;
-  auto previous = state_;
+  if (closed()) return;
   state_ = State::Failed;
   boost::system::error_code ignored;
   socket().close(ignored);
-  if (previous != State::Failed) driver_.onFailed(*this, why);
+  driver_.onFailed(*this, why);
+}
+
+void Session::drop() {
+  if (closed()) return;
+  state_ = State::Dropped;
+  boost::system::error_code ignored;
+  socket().set_option(asio::socket_base::linger(true, 0), ignored);  // close() then sends RST
+  socket().close(ignored);
 }
 
 void Session::onSasl(const telex::xml::Element& stanza) {
@@ -351,6 +436,7 @@ void Session::onSasl(const telex::xml::Element& stanza) {
     if (scram_ && !payload->empty() && !scram_->verifyServerFinal(*payload)) return fail("server signature mismatch");
     state_ = State::Bind;
     parser_->reset();  // the next bytes are a new stream
+    scanner_.restart();
     send(telex::bench::streamHeader(driver_.options().domain));
   }
 }
@@ -368,7 +454,7 @@ void Session::onStanza(telex::xml::Element stanza) {
       scram_.emplace(user_, driver_.options().password, driver_.nonce());
       return send(telex::bench::authScramSha1(scram_->clientFirst()));
     }
-    if (state_ == State::Bind) return send(telex::bench::bindIq("bind", "bench"));
+    if (state_ == State::Bind) return send(telex::bench::bindIq("bind", resource_));
     return;
   }
   if (stanza.xmlns() == kSaslNs) return onSasl(stanza);
@@ -400,14 +486,26 @@ void Session::onStanza(telex::xml::Element stanza) {
 
 // ---------------------------------------------------------------------------------------------
 
+// io_.run() with a timer checking done() every 5 ms: run_for() would read the clock around every
+// handler, which cost the driver about a tenth of its CPU.
 bool Driver::runUntil(const std::function<bool()>& done, double seconds) {
-  auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  while (!done()) {
-    if (Clock::now() >= deadline) return false;
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  asio::steady_timer check(io_);
+  std::optional<bool> finished;
+  std::function<void()> poll = [&] {
+    if (done() || Clock::now() >= deadline) {
+      finished = done();
+      return io_.stop();
+    }
+    check.expires_at(std::min(Clock::now() + std::chrono::milliseconds(5), deadline));
+    check.async_wait([&](const boost::system::error_code&) { poll(); });
+  };
+  poll();
+  if (!finished) {
     io_.restart();
-    io_.run_for(std::chrono::milliseconds(5));
+    io_.run();
   }
-  return true;
+  return *finished;
 }
 
 void Driver::onFailed(Session& session, const std::string& why) {
@@ -426,19 +524,31 @@ void Driver::onFailed(Session& session, const std::string& why) {
 
 void Driver::onReady(Session& session) {
   ready_.push_back(&session);
+  lastReady_ = Clock::now();
   --loginsInFlight_;
   loginMore();
 }
 
+bool Driver::logIn(std::vector<Login> logins, std::size_t window) {
+  logins_ = std::move(logins);
+  nextLogin_ = 0;
+  loginWindow_ = std::max<std::size_t>(1, window);
+  loginMore();
+  return runUntil([&] { return loginsInFlight_ == 0 && nextLogin_ >= logins_.size(); }, options_.timeout);
+}
+
 void Driver::loginMore() {
-  while (loginsInFlight_ < options_.loginWindow && nextLogin_ < options_.users) {
-    auto index = static_cast<std::uint32_t>(nextLogin_++);
-    auto user = options_.prefix + std::to_string(options_.firstUser + index);
-    auto session = std::make_shared<Session>(*this, io_, tlsContext_, options_.tls, index, user);
-    sessions_.push_back(session);
+  while (loginsInFlight_ < loginWindow_ && nextLogin_ < logins_.size()) {
+    const Login& login = logins_[nextLogin_++];
+    auto user = options_.prefix + std::to_string(options_.firstUser + login.index);
+    auto session =
+        std::make_shared<Session>(*this, io_, tlsContext_, options_.tls, login.index, user, login.resource);
+    if (sessions_.size() <= login.index) sessions_.resize(login.index + 1);
+    sessions_[login.index] = session;
     ++loginsInFlight_;
     // 127.0.0.1 … 127.0.0.<sources>: spreads the connections over source addresses.
-    asio::ip::address_v4::bytes_type local{127, 0, 0, static_cast<unsigned char>(1 + index % options_.sources)};
+    asio::ip::address_v4::bytes_type local{127, 0, 0,
+                                           static_cast<unsigned char>(1 + login.index % options_.sources)};
     session->start(serverEndpoint_, asio::ip::address_v4(local));
   }
 }
@@ -468,6 +578,7 @@ nlohmann::json Driver::endPhase(Phase& phase) {
   out["received"] = phase.received;
   out["lost"] = phase.expected > phase.received ? phase.expected - phase.received : 0;
   out["errors"] = phase.errors;
+  out["received_parsed"] = phase.parsed;
   out["seconds"] = elapsed;
   out["deliveries_per_s"] = static_cast<double>(phase.received) / elapsed;
   out["sent_per_s"] = static_cast<double>(phase.sent) / elapsed;
@@ -490,10 +601,14 @@ void Driver::sendChat(Session& from) {
   do {
     to = ready_[std::uniform_int_distribution<std::size_t>(0, ready_.size() - 1)(rng_)];
   } while (to == &from);
+  sendChat(from, *to);
+}
+
+void Driver::sendChat(Session& from, const Session& to) {
   ++from.inflight;
   ++phase_->sent;
   ++phase_->expected;
-  from.send(telex::bench::chatMessage(to->jid(), "chat", 'c', from.index(), ++from.seq, nowNs(), options_.messageBytes));
+  from.send(telex::bench::chatMessage(to.jid(), "chat", 'c', from.index(), ++from.seq, nowNs(), options_.messageBytes));
 }
 
 void Driver::chatPhase(Phase& phase, double rate, double seconds) {
@@ -507,57 +622,68 @@ void Driver::chatPhase(Phase& phase, double rate, double seconds) {
     }
     runUntil([] { return false; }, seconds);
   } else {
-    // Paced: every few ms send what the schedule says is due, round-robin over senders with room.
-    std::size_t next = 0;
-    auto start = Clock::now();
-    runUntil([&] {
-      double due = rate * secondsSince(start) - static_cast<double>(phase.sent);
-      for (std::size_t tries = 0; due >= 1 && tries < senders.size(); ++next) {
-        auto* s = senders[next % senders.size()];
-        if (s->inflight < window_ && s->state() == Session::State::Ready) {
-          sendChat(*s);
-          due -= 1;
-          tries = 0;
-        } else {
-          ++tries;
-        }
-      }
-      return false;
-    }, seconds);
+    pacer_ = telex::bench::Pacer(rate);
+    paceStart_ = Clock::now();
+    paceSenders_ = std::move(senders);
+    paceNext_ = 0;
+    paceTick();
+    runUntil([] { return false; }, seconds);
+    timer_.cancel();
   }
   phase.sending = false;
   runUntil([&] { return phase.received + phase.errors >= phase.expected; }, options_.drain);
 }
 
+// Sends what the schedule says is due, round-robin over the senders with room in their window,
+// then sleeps until the next message is due (at most one wake-up per --pace-tick).
+void Driver::paceTick() {
+  if (!phase_ || !phase_->sending) return;
+  const double elapsed = secondsSince(paceStart_);
+  const std::uint64_t due = pacer_.dueBy(elapsed);
+  for (std::size_t tries = 0; phase_->sent < due && tries < paceSenders_.size(); ++paceNext_) {
+    auto* s = paceSenders_[paceNext_ % paceSenders_.size()];
+    if (s->inflight < window_ && s->state() == Session::State::Ready) {
+      sendChat(*s);
+      tries = 0;
+    } else {
+      ++tries;
+    }
+  }
+  const double wake = pacer_.nextWake(phase_->sent, elapsed, options_.paceTickMs / 1000);
+  timer_.expires_at(paceStart_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wake)));
+  timer_.async_wait([this](const boost::system::error_code& error) {
+    if (!error) paceTick();
+  });
+}
+
+// The full parser's path; the lean one (Session::receive) calls onDelivery directly.
 void Driver::onMessage(Session& session, const telex::xml::Element& stanza) {
-  auto type = stanza.attrOr("type", "normal");
-  auto id = telex::bench::parseMessageId(stanza.attrOr("id", ""));
-  if (!phase_ || !id) return;
-  if (type == "error") {
+  if (!phase_ || !telex::bench::parseMessageId(stanza.attrOr("id", ""))) return;
+  if (stanza.attrOr("type", "") == "error") {
     ++phase_->errors;
     if (phase_->errors <= 3) log("message error: " + telex::xml::serialize(stanza));
     return;
   }
-  auto sent = telex::bench::parseSentNs(stanza.childText("body"));
-  if (!sent) return;
-  if (id->kind == 'c' && type == "chat") {
-    ++phase_->received;
-    phase_->lastDelivery = Clock::now();
-    phase_->latency.record((nowNs() - *sent) / 1000);
-    if (id->sender < sessions_.size()) {
-      auto& from = *sessions_[id->sender];
+  if (auto message = telex::bench::ourMessage(stanza)) {
+    ++phase_->parsed;
+    onDelivery(session, *message);
+  }
+}
+
+void Driver::onDelivery(Session& session, const telex::bench::OurMessage& message) {
+  if (!phase_) return;
+  phase_->delivered(message.sentNs);
+  const auto sender = message.id.sender;
+  if (message.id.kind == 'c') {
+    if (sender < sessions_.size() && sessions_[sender]) {
+      auto& from = *sessions_[sender];
       if (from.inflight > 0) --from.inflight;
       if (phase_->sending && pacedRate_ <= 0 && from.state() == Session::State::Ready) sendChat(from);
     }
-  } else if (id->kind == 'g' && type == "groupchat") {
-    ++phase_->received;
-    phase_->lastDelivery = Clock::now();
-    phase_->latency.record((nowNs() - *sent) / 1000);
-    // The sender's own echo frees a slot in its window.
-    if (id->sender == session.index()) {
-      if (session.inflight > 0) --session.inflight;
-      if (phase_->sending) sendGroupchat(session);
-    }
+  } else if (sender == session.index()) {
+    // groupchat: the sender's own echo frees a slot in its window.
+    if (session.inflight > 0) --session.inflight;
+    if (phase_->sending) sendGroupchat(session);
   }
 }
 
@@ -586,9 +712,8 @@ void Driver::onPresence(Session& session, const telex::xml::Element& stanza) {
   auto status = stanza.childText("status");
   auto sent = telex::bench::parseSentNs(status);
   if (!sent) return;
-  ++phase_->received;
-  phase_->lastDelivery = Clock::now();
-  phase_->latency.record((nowNs() - *sent) / 1000);
+  ++phase_->parsed;  // presence always takes the full parser
+  phase_->delivered(*sent);
 }
 
 void Driver::presenceScenario(nlohmann::json& result) {
@@ -694,6 +819,66 @@ void Driver::mucScenario(nlohmann::json& result) {
   result["muc"]["senders"] = senders;
 }
 
+// ---- reconnect --------------------------------------------------------------------------------
+
+// Every session drops at once, as in a network failure, and all sign in again at once (bounded by
+// the storm window) with the resource the server had bound, so it has to end or replace (RFC 6120
+// §7.7.2.2) the old sessions during a storm of logins. Then one message around the ring of
+// sessions shows that every user is reachable again.
+void Driver::reconnectScenario(nlohmann::json& result) {
+  sleepFor(std::max(1.0, options_.hold));
+  nlohmann::json out;
+  auto rssBefore = server_.rssKb();
+  std::vector<Login> logins;
+  for (const auto* s : ready_) logins.push_back({s->index(), s->resource()});
+  const std::size_t dropped = logins.size();
+  const std::size_t failuresBefore = failures_;
+  const std::string earlierError = std::exchange(firstError_, "");
+  const double cpuBefore = server_.cpuSeconds().value_or(0);
+  const auto stormStart = Clock::now();
+  for (auto* s : ready_) s->drop();
+  ready_.clear();
+  logIn(std::move(logins), options_.stormWindow);
+  const double cpu = server_.cpuSeconds().value_or(0) - cpuBefore;
+  const bool complete = ready_.size() == dropped;
+  incomplete_ = incomplete_ || !complete;
+  const auto stormEnd = complete ? lastReady_ : Clock::now();
+  const double seconds = std::max(1e-6, std::chrono::duration<double>(stormEnd - stormStart).count());
+  log("reconnect storm: " + std::to_string(ready_.size()) + "/" + std::to_string(dropped) + " sessions back in " +
+      std::to_string(seconds) + " s (" + std::to_string(failures_ - failuresBefore) + " failed)");
+  out["sessions_dropped"] = dropped;
+  out["sessions_back"] = ready_.size();
+  out["same_resource"] = std::count_if(ready_.begin(), ready_.end(),
+                                       [](const Session* s) { return s->resource() == s->requestedResource(); });
+  out["complete"] = complete;
+  out["failures"] = failures_ - failuresBefore;
+  if (!firstError_.empty()) out["first_error"] = firstError_;
+  if (!earlierError.empty()) firstError_ = earlierError;
+  out["window"] = options_.stormWindow;
+  out["storm_s"] = seconds;  // first close to last session Ready
+  out["logins_per_s"] = static_cast<double>(ready_.size()) / seconds;
+  out["server_cpu_s"] = cpu;
+  out["logins_per_server_cpu_s"] = cpu > 0 ? static_cast<double>(ready_.size()) / cpu : 0.0;
+
+  Phase check;
+  beginPhase(check);
+  for (std::size_t i = 0; i < ready_.size() && ready_.size() > 1; ++i) {
+    sendChat(*ready_[i], *ready_[(i + 1) % ready_.size()]);
+  }
+  check.sending = false;
+  runUntil([&] { return check.received + check.errors >= check.expected; }, options_.drain);
+  out["check"] = endPhase(check);
+  if (check.received < check.expected) incomplete_ = true;
+
+  sleepFor(std::max(1.0, options_.hold));  // the server's teardown of the old sessions settles
+  auto rssAfter = server_.rssKb();
+  if (rssBefore && rssAfter) {
+    out["rss_before_kb"] = *rssBefore;
+    out["rss_after_kb"] = *rssAfter;
+  }
+  result["reconnect"] = out;
+}
+
 // ---- main flow --------------------------------------------------------------------------------
 
 int Driver::run() {
@@ -709,8 +894,9 @@ int Driver::run() {
   auto rssBefore = server_.rssKb();
   double cpuBefore = server_.cpuSeconds().value_or(0);
   auto loginStart = Clock::now();
-  loginMore();
-  runUntil([&] { return loginsInFlight_ == 0 && nextLogin_ >= options_.users; }, options_.timeout);
+  std::vector<Login> logins;
+  for (std::size_t i = 0; i < options_.users; ++i) logins.push_back({static_cast<std::uint32_t>(i), "bench"});
+  logIn(std::move(logins), options_.loginWindow);
   double loginSeconds = secondsSince(loginStart);
   double loginCpu = server_.cpuSeconds().value_or(0) - cpuBefore;
   log(std::to_string(ready_.size()) + " sessions signed in in " + std::to_string(loginSeconds) + " s (" +
@@ -753,6 +939,8 @@ int Driver::run() {
     presenceScenario(result);
   } else if (options_.scenario == "muc") {
     mucScenario(result);
+  } else if (options_.scenario == "reconnect") {
+    reconnectScenario(result);
   }
   result["failures_total"] = failures_;
   result["total_s"] = secondsSince(started);
@@ -764,7 +952,7 @@ int Driver::run() {
   std::string text = result.dump();
   std::cout << "RESULT " << text << std::endl;
   if (!options_.json.empty()) std::ofstream(options_.json) << result.dump(2) << "\n";
-  bool ok = failures_ == 0 && !ready_.empty();
+  bool ok = failures_ == 0 && !ready_.empty() && !incomplete_;
   return ok ? 0 : 2;
 }
 
@@ -772,26 +960,32 @@ int Driver::run() {
 
 int main(int argc, char** argv) {
   Options o;
-  CLI::App app{"telex-bench: XMPP load driver (connect, chat, presence, muc scenarios)"};
+  CLI::App app{"telex-bench: XMPP load driver (connect, chat, presence, muc, reconnect scenarios)"};
   app.add_option("--host", o.host, "server address");
   app.add_option("--port", o.port, "server c2s port (plain TCP)");
   app.add_option("--domain", o.domain, "XMPP domain");
   app.add_option("--prefix", o.prefix, "usernames are PREFIX<first>…PREFIX<first+users-1>");
   app.add_option("--password", o.password, "password of every user");
   app.add_option("--mechanism", o.mechanism, "scram (SCRAM-SHA-1) or plain")->check(CLI::IsMember({"scram", "plain"}));
-  app.add_option("--scenario", o.scenario, "connect | chat | presence | muc")
-      ->check(CLI::IsMember({"connect", "chat", "presence", "muc"}));
+  app.add_option("--scenario", o.scenario, "connect | chat | presence | muc | reconnect")
+      ->check(CLI::IsMember({"connect", "chat", "presence", "muc", "reconnect"}));
   app.add_option("-n,--users", o.users, "sessions to sign in")->check(CLI::Range(1, 19000));
   app.add_option("--first-user", o.firstUser, "number of the first user");
   app.add_option("--sources", o.sources, "source addresses 127.0.0.1…127.0.0.N")->check(CLI::Range(1, 254));
-  app.add_option("--login-window", o.loginWindow, "logins in flight at once")->check(CLI::Range(1, 100000));
+  auto* loginWindow = app.add_option("--login-window", o.loginWindow,
+                                     "logins in flight at once (reconnect: also during the storm, default 1000)")
+                          ->check(CLI::Range(1, 100000));
   app.add_option("--server-pid", o.serverPid, "server process for RSS and CPU figures");
   app.add_option("--duration", o.duration, "seconds of the measured phase");
-  app.add_option("--hold", o.hold, "connect: seconds to hold the sessions before measuring RSS");
+  app.add_option("--hold", o.hold, "connect, reconnect: seconds (at least 1) to hold the sessions before measuring RSS");
   app.add_option("--drain", o.drain, "seconds to wait for in-flight deliveries after sending stops");
-  app.add_option("--timeout", o.timeout, "bound on the login phase, seconds");
+  app.add_option("--timeout", o.timeout, "bound on each login phase (reconnect: the storm too), seconds");
   app.add_option("--senders", o.senders, "chat/muc: sending sessions (chat: 0 = all; muc: 0 = 10)");
   app.add_option("--rate", o.rate, "chat: messages/s over all senders; 0 = as fast as the window allows");
+  app.add_option("--pace-tick", o.paceTickMs,
+                 "chat with a rate: at most one burst of due messages per this many ms (smaller: "
+                 "smoother, more wake-ups)")
+      ->check(CLI::Range(0.05, 100.0));
   app.add_option("--window", o.window, "in-flight messages per sender");
   app.add_option("--message-bytes", o.messageBytes, "size of each message stanza");
   app.add_flag("--half-rate", o.halfRate, "chat: then run again at half the measured saturation rate");
@@ -803,6 +997,7 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", o.quiet, "no progress on stderr");
   app.add_flag("--tls", o.tls, "direct TLS (XEP-0368): --port is a TLS port; certificate not checked");
   CLI11_PARSE(app, argc, argv);
+  if (loginWindow->count() > 0) o.stormWindow = o.loginWindow;
 
   // Each session is one descriptor: raise the soft limit as far as the hard one allows.
   rlimit limit{};

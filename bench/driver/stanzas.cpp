@@ -132,6 +132,10 @@ std::optional<MessageId> parseMessageId(std::string_view id) {
   return out;
 }
 
+bool isDelivery(char kind, std::string_view type) {
+  return (kind == 'c' && type == "chat") || (kind == 'g' && type == "groupchat");
+}
+
 std::pair<std::string, std::string> ScramSha1Client::KeyCache::keys(std::string_view password,
                                                                     std::string_view salt,
                                                                     std::uint32_t iterations) {

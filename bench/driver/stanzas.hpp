@@ -34,6 +34,9 @@ struct MessageId {
 };
 // Parses "<kind><sender>-<seq>"; nullopt for anything else.
 std::optional<MessageId> parseMessageId(std::string_view id);
+// Whether a message of this id kind and type is a delivery the driver counts: 'c' ids come back
+// as chat, 'g' ids as groupchat (anything else, e.g. an error bounce, is not a delivery).
+bool isDelivery(char kind, std::string_view type);
 
 // SCRAM-SHA-1 (RFC 5802), client side, without channel binding.
 class ScramSha1Client {
