@@ -3,16 +3,23 @@
 
 namespace telex::modules::roster {
 namespace {
-// Entries nobody took (a client that fetched its roster and never sent presence) are swept
-// once the map is this big.
+// Entries nobody took (a client that fetched its roster and never sent presence, or fetched it
+// twice) are swept when the map is this big, at most once a second: a sweep walks the map.
 constexpr std::size_t kSweepAbove = 1024;
+constexpr std::chrono::seconds kSweepEvery{1};
+// Beyond this many, nothing more is kept (memory stays bounded under a flood of roster gets).
+constexpr std::size_t kMaxKept = 16384;
 }  // namespace
 
 void SignInRosters::keep(std::string_view fullJid, std::vector<RosterItem> items, std::uint64_t writesBefore) {
   if (store_->writes() != writesBefore) return;  // a write raced with the read: not current
   auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
-  if (kept_.size() >= kSweepAbove) dropExpired(now);
+  if (kept_.size() >= kSweepAbove && now - lastSweep_ >= kSweepEvery) {
+    dropExpired(now);
+    lastSweep_ = now;
+  }
+  if (kept_.size() >= kMaxKept) return;
   kept_.insert_or_assign(std::string(fullJid), Kept{std::move(items), writesBefore, now});
 }
 

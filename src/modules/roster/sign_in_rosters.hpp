@@ -44,6 +44,7 @@ class SignInRosters {
   std::shared_ptr<const RosterStore> store_;
   std::mutex mutex_;
   std::unordered_map<std::string, Kept> kept_;
+  std::chrono::steady_clock::time_point lastSweep_{};
 };
 
 }  // namespace telex::modules::roster
