@@ -3,7 +3,7 @@
 # on loopback with equivalent settings (plain TCP, no shaping or rate limits, no archiving), and
 # prints a Markdown table with each server's figures and the telexd/peer ratios.
 #
-#   bench/compare.sh [--scenarios "connect chat presence muc"] [--users N] [--chat-users N]
+#   bench/compare.sh [--scenarios "connect chat presence muc reconnect"] [--users N] [--chat-users N]
 #                    [--presence-users N] [--occupants K] [--duration S] [--mechanism scram|plain]
 #                    [--servers "telexd prosody ejabberd"] [--build DIR] [--out FILE] [--tsung]
 #                    [--telexd PATH] [--bench PATH]   (default: DIR/telexd, DIR/telex-bench)
@@ -278,7 +278,7 @@ EOF
 run_one() {  # server scenario
   local server="$1" scenario="$2" n port dir
   case "$scenario" in
-    connect) n="$users";;
+    connect|reconnect) n="$users";;
     chat) n="$chat_users";;
     presence) n="$presence_users";;
     muc) n="$occupants";;
@@ -298,6 +298,9 @@ run_one() {  # server scenario
     chat) args+=(--half-rate --window 4);;
     presence) args+=(--contacts 20);;
     muc) args+=(--occupants "$n");;
+    # Two idle seconds before RSS is read: every server gets time to settle after the logins.
+    connect) args+=(--hold 2);;
+    reconnect) args+=(--hold 2 --timeout 300);;
   esac
   timeout $(( 600 + 4 * duration )) "$bench" "${args[@]}" >"$dir/bench.out" 2>"$dir/bench.err" || \
     echo "compare.sh: telex-bench exited with $? against $server (see below)" >&2

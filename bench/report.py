@@ -52,6 +52,12 @@ ROWS = [
     ("muc", "missing deliveries", "low", g("muc", "lost")),
     ("muc", "p50 latency (ms)", "low", div(g("muc", "p50_us"), 1000)),
     ("muc", "p99 latency (ms)", "low", div(g("muc", "p99_us"), 1000)),
+    ("reconnect", "sessions back after the storm", "high", g("reconnect", "sessions_back")),
+    ("reconnect", "storm failures", "low", g("reconnect", "failures")),
+    ("reconnect", "storm duration (s)", "low", g("reconnect", "storm_s")),
+    ("reconnect", "storm logins per server CPU-second", "high", g("reconnect", "logins_per_server_cpu_s")),
+    ("reconnect", "messages lost after the storm", "low", g("reconnect", "check", "lost")),
+    ("reconnect", "server RSS after the storm (MiB)", "low", div(g("reconnect", "rss_after_kb"), 1024)),
 ]
 
 
