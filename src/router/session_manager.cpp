@@ -2,25 +2,28 @@
 #include "router/session_manager.hpp"
 
 #include <algorithm>
-#include <utility>
 
 namespace telex::router {
 
-SessionManager::Accounts::const_iterator SessionManager::findAccount(const Jid& jid) const {
-  auto it = accounts_.find(jid.local());
-  // Keyed by localpart alone (all sessions are of this server's domain); a JID of another
-  // domain with the same localpart is nobody here.
-  if (it != accounts_.end() && !it->second.resources.empty() &&
+namespace {
+// Keyed by localpart alone (all sessions are of this server's domain); a JID of another domain
+// with the same localpart is nobody here. One body for the const and non-const lookups.
+template <class Accounts>
+auto findIn(Accounts& accounts, const Jid& jid) {
+  auto it = accounts.find(jid.local());
+  if (it != accounts.end() && !it->second.resources.empty() &&
       it->second.resources.front().jid.domain() != jid.domain()) {
-    return accounts_.end();
+    return accounts.end();
   }
   return it;
 }
+}  // namespace
 
-SessionManager::Accounts::iterator SessionManager::findAccount(const Jid& jid) {
-  auto it = std::as_const(*this).findAccount(jid);
-  return it == accounts_.cend() ? accounts_.end() : accounts_.erase(it, it);
+SessionManager::Accounts::const_iterator SessionManager::findAccount(const Jid& jid) const {
+  return findIn(accounts_, jid);
 }
+
+SessionManager::Accounts::iterator SessionManager::findAccount(const Jid& jid) { return findIn(accounts_, jid); }
 
 SessionManager::BindResult SessionManager::bind(const std::shared_ptr<Session>& session,
                                                 std::shared_ptr<Session>& replaced) {

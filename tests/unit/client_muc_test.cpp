@@ -4,32 +4,12 @@
 #include <gtest/gtest.h>
 
 #include "client/muc.hpp"
-#include "stream/xml_stream_parser.hpp"
+#include "support/parse_stanza.hpp"
 
 namespace telex::client {
 namespace {
 
-class Collect : public stream::StreamParserHandler {
- public:
-  void onStreamOpen(const xml::Element&, std::string_view) override {}
-  void onStanza(xml::Element stanza) override { stanzas.push_back(std::move(stanza)); }
-  void onStreamClose() override {}
-  void onStreamError(stream::StreamError error) override { errors.push_back(error.text); }
-  std::vector<xml::Element> stanzas;
-  std::vector<std::string> errors;
-};
-
-xml::Element parseXml(std::string_view text) {
-  Collect collect;
-  stream::XmlStreamParser parser(collect, stream::ParserLimits{1 << 20, 48});
-  parser.feed(
-      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
-      "version='1.0'>");
-  parser.feed(text);
-  EXPECT_TRUE(collect.errors.empty());
-  EXPECT_EQ(collect.stanzas.size(), 1u) << text;
-  return collect.stanzas.empty() ? xml::Element() : collect.stanzas[0];
-}
+xml::Element parseXml(std::string_view text) { return test::parseStanza(text); }
 
 Presence presence(std::string_view text) {
   auto p = Presence::parse(parseXml(text));

@@ -4,36 +4,14 @@
 
 #include "client/client.hpp"
 #include "client/stanzas.hpp"
-#include "stream/xml_stream_parser.hpp"
+#include "support/parse_stanza.hpp"
 
 namespace telex::client {
 namespace {
 
-constexpr std::string_view kHeader =
-    "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
-    "from='example.org' version='1.0'>";
 const std::string kNasty = "<&'\">";
 
-class Collect : public stream::StreamParserHandler {
- public:
-  void onStreamOpen(const xml::Element&, std::string_view) override {}
-  void onStanza(xml::Element stanza) override { stanzas.push_back(std::move(stanza)); }
-  void onStreamClose() override {}
-  void onStreamError(stream::StreamError error) override { errors.push_back(error.text); }
-  std::vector<xml::Element> stanzas;
-  std::vector<std::string> errors;
-};
-
-// Parses one stanza of XML text as it would arrive in a jabber:client stream.
-xml::Element parseXml(std::string_view text) {
-  Collect collect;
-  stream::XmlStreamParser parser(collect, stream::ParserLimits{1 << 20, 48});
-  parser.feed(kHeader);
-  parser.feed(text);
-  EXPECT_TRUE(collect.errors.empty()) << (collect.errors.empty() ? "" : collect.errors[0]);
-  EXPECT_EQ(collect.stanzas.size(), 1u) << text;
-  return collect.stanzas.empty() ? xml::Element() : collect.stanzas[0];
-}
+xml::Element parseXml(std::string_view text) { return test::parseStanza(text); }
 
 // Serialize → parse again, as the peer would see it.
 xml::Element wire(const xml::Element& e) { return parseXml(xml::serialize(e, kNsClient)); }

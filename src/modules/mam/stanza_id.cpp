@@ -46,7 +46,6 @@ std::optional<std::string> stanzaIdBy(const xml::Element& message, const Jid& by
 }
 
 bool DeliveryOrder::hold(std::string_view recipient, bool needsId) {
-  if (!needsId && heldCount_.load(std::memory_order_acquire) == 0) return false;
   std::lock_guard lock(mutex_);
   auto it = held_.find(recipient);
   if (!needsId && it == held_.end()) return false;

@@ -41,7 +41,8 @@ class DeliveryOrder {
   bool hold(std::string_view recipient, bool needsId);
   void release(std::string_view recipient);
   std::size_t held(std::string_view recipient) const;
-  // No message is held for anyone: a message that needs no id may pass without hold().
+  // No message is held for anyone: a message that needs no id may pass without hold() (and
+  // without its lock).
   bool idle() const { return heldCount_.load(std::memory_order_acquire) == 0; }
 
   // Marks the calling thread as re-routing a held message for its lifetime: the archive hook

@@ -25,7 +25,7 @@ void SignInRosters::keep(std::string_view fullJid, std::vector<RosterItem> items
 
 std::optional<std::vector<RosterItem>> SignInRosters::take(std::string_view fullJid) {
   std::lock_guard lock(mutex_);
-  auto it = kept_.find(std::string(fullJid));
+  auto it = kept_.find(fullJid);
   if (it == kept_.end()) return std::nullopt;
   Kept kept = std::move(it->second);
   kept_.erase(it);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,7 +44,11 @@ class SignInRosters {
 
   std::shared_ptr<const RosterStore> store_;
   std::mutex mutex_;
-  std::unordered_map<std::string, Kept> kept_;
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Kept, NameHash, std::equal_to<>> kept_;
   std::chrono::steady_clock::time_point lastSweep_{};
 };
 
