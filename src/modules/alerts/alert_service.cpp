@@ -413,8 +413,12 @@ void AlertService::escalate(const std::string& id) {
 }
 
 void AlertService::rearm() {
+  // Weak: this job is queued at start-up, and a shutdown that comes first never runs it; a strong
+  // reference would then keep the service and its queue (which holds the job) alive for ever.
   queue_->run([store = store_] { return store->pendingEscalations(); },
-              [self = shared_from_this()](auto pending) {
+              [weak = weak_from_this()](auto pending) {
+                auto self = weak.lock();
+                if (!self) return;
                 if (!pending) {
                   spdlog::error("alerts: could not read pending escalations: {}", pending.error());
                   return;
