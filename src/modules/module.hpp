@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "modules/offline/offline_index.hpp"
 #include "router/stanza_router.hpp"
 #include "storage/storage_pool.hpp"
 #include "storage/store.hpp"
@@ -65,9 +66,9 @@ class ModuleContext {
  public:
   ModuleContext(std::string_view module, router::StanzaRouter& router, const config::Config& config,
                 const ServerInfo& info, DiscoRegistry& disco, storage::StorageDriver& storage,
-                storage::StoragePool& pool)
+                storage::StoragePool& pool, offline::OfflineIndex& offlineIndex)
       : module_(module), router_(router), config_(config), info_(info), disco_(disco),
-        storage_(storage), pool_(pool) {}
+        storage_(storage), pool_(pool), offlineIndex_(offlineIndex) {}
 
   router::StanzaRouter& router() { return router_; }
   router::HookBus& hooks() { return router_.hooks(); }
@@ -78,6 +79,8 @@ class ModuleContext {
   void addDiscoItem(std::string jid, std::string name) { disco_.items.emplace_back(std::move(jid), std::move(name)); }
   storage::StorageDriver& storage() { return storage_; }
   storage::StoragePool& pool() { return pool_; }
+  // Shared by every module that writes to the offline store.
+  offline::OfflineIndex& offlineIndex() { return offlineIndex_; }
 
   // For modules that do more than answer stanzas, set by the server before setup(): the worker loops
   // (their own listeners and timers) and the HTTP listener's route table. Null when a context is
@@ -120,6 +123,7 @@ class ModuleContext {
   DiscoRegistry& disco_;
   storage::StorageDriver& storage_;
   storage::StoragePool& pool_;
+  offline::OfflineIndex& offlineIndex_;
   net::WorkerPool* workers_ = nullptr;
   http::Router* http_ = nullptr;
   std::vector<std::function<void()>> shutdown_;

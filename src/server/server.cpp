@@ -155,7 +155,7 @@ Expected<bool, std::string> Server::init() {
   for (const auto* spec : enabled) {
     // Modules keep a reference to their context for the server's lifetime.
     moduleContexts_.push_back(std::make_unique<modules::ModuleContext>(spec->name, *router_, config_, info_,
-                                                                       disco_, *storage_, *pool_));
+                                                                       disco_, *storage_, *pool_, offlineIndex_));
     moduleContexts_.back()->setNetwork(workers_.get(), &httpRoutes_);
     // A module that cannot start (its port is taken, its folder unwritable) stops the server with
     // the reason, like a taken c2s port.
@@ -172,7 +172,7 @@ Expected<bool, std::string> Server::init() {
   }
   c2s_ = std::make_unique<stream::C2sContext>(stream::C2sContext{
       config_, tls_.get(), *router_, *accounts_, *pool_, *throttle_, util::randomBytes(32),
-      std::move(boundFeatures), resumption_, std::chrono::seconds(config_.c2s.resumeTimeout), *invites_,
+      stream::StreamFeatures(config_.registration.enabled, boundFeatures), resumption_, std::chrono::seconds(config_.c2s.resumeTimeout), *invites_,
       *registrations_});
 
   bool winpopupOn = config_.winpopup.enabled &&

@@ -57,6 +57,7 @@ class Server {
   config::Config config_;
   modules::ServerInfo info_;
   modules::DiscoRegistry disco_;
+  modules::offline::OfflineIndex offlineIndex_;
   std::unique_ptr<storage::StorageDriver> storage_;
   std::unique_ptr<storage::StoragePool> pool_;
   std::unique_ptr<auth::AccountStore> accounts_;

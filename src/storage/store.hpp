@@ -36,6 +36,7 @@ class MapStore {  // many keyed values per user, e.g. roster items
   virtual bool remove(std::string_view user, std::string_view key) = 0;  // true if it existed
   virtual std::vector<std::pair<std::string, std::string>> all(std::string_view user) = 0;  // sorted by key
   virtual void removeAll(std::string_view user) = 0;
+  virtual std::vector<std::string> usersWithKey(std::string_view key) = 0;  // sorted (bytewise)
 };
 
 struct ArchiveItem {
@@ -73,6 +74,7 @@ class ArchiveStore {  // append-only ordered items per user, e.g. offline messag
   // Retention: removes items with when < `when`; an empty user means all users. Returns how many.
   virtual std::size_t removeBefore(std::string_view user, std::int64_t when) = 0;
   virtual void removeAll(std::string_view user) = 0;
+  virtual std::vector<std::string> owners() = 0;  // users with at least one item, sorted (bytewise)
 };
 
 class StorageDriver {

@@ -12,7 +12,6 @@
 namespace telex::stream {
 namespace {
 
-constexpr std::string_view kStreamsNs = "http://etherx.jabber.org/streams";
 constexpr std::string_view kStreamErrorNs = "urn:ietf:params:xml:ns:xmpp-streams";
 constexpr std::string_view kTlsNs = "urn:ietf:params:xml:ns:xmpp-tls";
 constexpr std::string_view kSaslNs = "urn:ietf:params:xml:ns:xmpp-sasl";
@@ -148,35 +147,8 @@ bool C2sSession::plaintextAllowed() const {
 }
 
 void C2sSession::sendFeatures() {
-  xml::Element features("features", std::string(kStreamsNs));
-  if (!authenticated_) {
-    bool tls = connection_.isTls();
-    if (ctx_.config.registration.enabled && (tls || plaintextAllowed())) {
-      features.addChild(xml::Element("register", "http://jabber.org/features/iq-register"));
-    }
-    if (!tls) {
-      auto& starttls = features.addChild(xml::Element("starttls", std::string(kTlsNs)));
-      if (!plaintextAllowed()) starttls.addChild(xml::Element("required", std::string(kTlsNs)));
-    }
-    if (tls || plaintextAllowed()) {
-      auto& mechanisms = features.addChild(xml::Element("mechanisms", std::string(kSaslNs)));
-      for (std::string_view m : {"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"}) {
-        mechanisms.addChild(xml::Element("mechanism", std::string(kSaslNs))).addText(m);
-      }
-    }
-  } else {
-    features.addChild(xml::Element("bind", std::string(kBindNs)));
-    features.addChild(xml::Element("session", std::string(kSessionNs)))
-        .addChild(xml::Element("optional", std::string(kSessionNs)));
-    features.addChild(xml::Element("sm", std::string(kSmNs)));
-    features.addChild(xml::Element("csi", std::string(kCsiNs)));
-    for (const auto& f : ctx_.boundFeatures) features.addChild(f);
-  }
-  // The features element is in the stream namespace, written with the stream: prefix.
-  std::string out = "<stream:features>";
-  for (const auto& child : features.children()) xml::serializeTo(out, child, kClientNs);
-  out += "</stream:features>";
-  connection_.send(std::move(out));
+  connection_.send(authenticated_ ? ctx_.features.afterAuth()
+                                  : ctx_.features.beforeAuth(connection_.isTls(), plaintextAllowed()));
 }
 
 void C2sSession::onStanza(xml::Element stanza) {

@@ -16,6 +16,7 @@
 #include "router/stanza_router.hpp"
 #include "sasl/scram.hpp"
 #include "storage/storage_pool.hpp"
+#include "stream/stream_features.hpp"
 #include "stream/stream_management.hpp"
 #include "stream/xml_stream_parser.hpp"
 
@@ -32,7 +33,7 @@ struct C2sContext {
   storage::StoragePool& pool;
   auth::AuthThrottle& throttle;
   std::string decoySecret;  // makes SCRAM answers for unknown users look like real ones
-  std::vector<xml::Element> boundFeatures;  // stream features modules offer after authentication
+  StreamFeatures features;
   ResumptionRegistry<C2sSession>& resumption;
   std::chrono::seconds resumeTimeout;
   auth::InviteStore& invites;

@@ -197,5 +197,17 @@ TEST(AvatarHashes, LoadsDoNotOverrideFresherValues) {
   EXPECT_EQ(hashes.get("alice"), "loaded");
 }
 
+TEST(AvatarHashes, KnowsWhoMayHaveAnAvatar) {
+  AvatarHashes hashes;
+  hashes.loadOwners({"alice"});
+  EXPECT_TRUE(hashes.mayHaveAvatar("alice"));
+  EXPECT_FALSE(hashes.mayHaveAvatar("bob"));
+  hashes.set("bob", "");  // a removed avatar is no reason to read
+  EXPECT_FALSE(hashes.mayHaveAvatar("bob"));
+  hashes.set("bob", "hash");  // published while the server runs
+  hashes.forget("bob");       // signed out: the hash is dropped, not the knowledge
+  EXPECT_TRUE(hashes.mayHaveAvatar("bob"));
+}
+
 }  // namespace
 }  // namespace telex::modules::pep::avatar

@@ -159,6 +159,31 @@ TYPED_TEST(StorageDriverTest, MapOperations) {
   map->removeAll("nobody");  // harmless
 }
 
+TYPED_TEST(StorageDriverTest, MapUsersWithKey) {
+  auto map = this->driver_->map("pep_nodes");
+  map->set("carol", "urn:xmpp:avatar:metadata", "n");
+  map->set("alice", "urn:xmpp:avatar:metadata", "n");
+  map->set("bob", "urn:xmpp:avatar:data", "n");
+  this->driver_->map("other")->set("dave", "urn:xmpp:avatar:metadata", "n");
+  EXPECT_EQ(map->usersWithKey("urn:xmpp:avatar:metadata"), (Strings{"alice", "carol"}));
+  EXPECT_TRUE(map->usersWithKey("nothing").empty());
+  map->remove("carol", "urn:xmpp:avatar:metadata");
+  EXPECT_EQ(map->usersWithKey("urn:xmpp:avatar:metadata"), (Strings{"alice"}));
+}
+
+TYPED_TEST(StorageDriverTest, ArchiveOwnersAreUsersWithItems) {
+  auto archive = this->driver_->archive("offline");
+  EXPECT_TRUE(archive->owners().empty());
+  archive->append("carol", 1, "x@y", "a");
+  archive->append("alice", 2, "x@y", "b");
+  auto id = archive->append("alice", 3, "x@y", "c");
+  this->driver_->archive("mam")->append("dave", 1, "x@y", "d");
+  EXPECT_EQ(archive->owners(), (Strings{"alice", "carol"}));
+  archive->removeAll("carol");
+  archive->remove("alice", id);
+  EXPECT_EQ(archive->owners(), (Strings{"alice"}));
+}
+
 TYPED_TEST(StorageDriverTest, ArchiveAppendReturnsUniqueIdsAndCounts) {
   auto archive = this->driver_->archive("mam");
   auto ids = this->fillArchive(*archive);

@@ -127,13 +127,15 @@ void AlertService::deliver(Alert& alert, const std::vector<Target>& targets, con
 
 void AlertService::storeOffline(std::vector<Offline> offline) {
   if (offline.empty()) return;
-  queue_->post([archive = offline_, cap = offlineCap_, domain = domain_, offline = std::move(offline)] {
+  queue_->post([archive = offline_, &index = ctx_.offlineIndex(), cap = offlineCap_, domain = domain_,
+                offline = std::move(offline)] {
     for (const auto& o : offline) {
       if (archive->count(o.user) >= cap) {
         spdlog::warn("alerts: offline store of {} is full; the alert reaches them by pager only", o.user);
         continue;
       }
       archive->append(o.user, nowMillis(), domain, o.bytes);
+      index.mark(o.user);
     }
   });
 }

@@ -154,11 +154,12 @@ void Announcer::deliverAndStore(std::string actor, Audience audience, std::strin
     return;
   }
   ctx_.runBlocking(
-      [archive = offline_, cap = offlineCap_, domain, offline = std::move(offline)] {
+      [archive = offline_, &index = ctx_.offlineIndex(), cap = offlineCap_, domain, offline = std::move(offline)] {
         std::size_t stored = 0;
         for (const auto& [user, bytes] : offline) {
           if (archive->count(user) >= cap) continue;
           archive->append(user, nowMillis(), domain, bytes);
+          index.mark(user);
           ++stored;
         }
         return std::make_pair(stored, offline.size() - stored);

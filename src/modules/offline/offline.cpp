@@ -36,9 +36,13 @@ void setup(ModuleContext& ctx) {
   // One job at a time, in routing order: plain pool jobs may overtake each other, which would
   // store messages out of order and let a later one take the last free place.
   auto queue = std::make_shared<mam::ArchiveQueue>(ctx);
+  auto& index = ctx.offlineIndex();
+  index.load(archive->owners());
 
-  ctx.hooks().onStanza("message/offline", 0, "offline", [&ctx, queue, archive, accounts, cap](router::StanzaEvent& e) {
+  ctx.hooks().onStanza("message/offline", 0, "offline", [&ctx, &index, queue, archive, accounts, cap](router::StanzaEvent& e) {
     if (!worthStoring(e.stanza)) return router::HookResult::Pass;
+    // Marked as it is queued: a take queued after this, by a sign-in, then finds it.
+    index.mark(e.to.local());
     xml::Element stored = e.stanza;
     auto& delay = stored.addChild(xml::Element("delay", "urn:xmpp:delay"));
     delay.setAttr("from", ctx.router().domain());
@@ -66,9 +70,9 @@ void setup(ModuleContext& ctx) {
 
   // Delivered in order at the first available presence with a non-negative priority.
   auto takeLock = std::make_shared<std::mutex>();
-  ctx.hooks().sessionAvailable.add(5, "offline", [&ctx, queue, archive, takeLock](router::SessionEvent& e) {
+  ctx.hooks().sessionAvailable.add(5, "offline", [&ctx, &index, queue, archive, takeLock](router::SessionEvent& e) {
     auto info = ctx.router().sessions().info(e.session);
-    if (!info || info->priority < 0) return router::HookResult::Pass;
+    if (!info || info->priority < 0 || !index.take(e.session.jid().local())) return router::HookResult::Pass;
     // Taken (read and removed) in one step under a lock, so two resources signing in at once
     // cannot both receive the same stored messages.
     queue->run(

@@ -220,6 +220,7 @@ std::optional<std::string> AvatarHashes::get(const std::string& user) const {
 
 void AvatarHashes::set(const std::string& user, std::string hash) {
   std::lock_guard lock(mutex_);
+  if (!hash.empty()) owners_.insert(user);
   hashes_[user] = std::move(hash);
 }
 
@@ -231,6 +232,16 @@ void AvatarHashes::setIfUnknown(const std::string& user, std::string hash) {
 void AvatarHashes::forget(const std::string& user) {
   std::lock_guard lock(mutex_);
   hashes_.erase(user);
+}
+
+void AvatarHashes::loadOwners(const std::vector<std::string>& users) {
+  std::lock_guard lock(mutex_);
+  owners_.insert(users.begin(), users.end());
+}
+
+bool AvatarHashes::mayHaveAvatar(const std::string& user) const {
+  std::lock_guard lock(mutex_);
+  return owners_.contains(user);
 }
 
 }  // namespace telex::modules::pep::avatar

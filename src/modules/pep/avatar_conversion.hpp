@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "modules/pep/pep_store.hpp"
@@ -88,18 +89,25 @@ std::vector<Publication> vcardToPep(PepStore& pep, std::string_view user, const 
 std::string currentAvatarId(PepStore& pep, std::string_view user);
 
 // The avatar hash of each signed-in user, as far as this server knows it, for presence stamping.
-// Thread-safe.
+// Also the users who ever had an avatar: a sign-in of anyone else needs no storage read to learn
+// that there is none. Thread-safe.
 class AvatarHashes {
  public:
   std::optional<std::string> get(const std::string& user) const;
+  // A non-empty hash also counts the user among those who may have an avatar.
   void set(const std::string& user, std::string hash);
   // Only when nothing is known yet: a load that raced with a fresher set loses.
   void setIfUnknown(const std::string& user, std::string hash);
   void forget(const std::string& user);
 
+  // At start-up: the users with an avatar metadata node in storage.
+  void loadOwners(const std::vector<std::string>& users);
+  bool mayHaveAvatar(const std::string& user) const;
+
  private:
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::string> hashes_;
+  std::unordered_set<std::string> owners_;  // only grows: a removed avatar costs one read
 };
 
 }  // namespace telex::modules::pep::avatar

@@ -114,7 +114,9 @@ class PepModule : public std::enable_shared_from_this<PepModule> {
         roster_(ctx.storage()),
         accounts_(ctx.storage().keyval("accounts")),
         vcards_(ctx.storage().keyval(vcard::kStoreName)),
-        queries_(kCapsQueryTimeout) {}
+        queries_(kCapsQueryTimeout) {
+    avatarHashes_.loadOwners(store_.usersWithNode(avatar::kMetadataNode));
+  }
 
   // --- the owner's requests (iq to one's own bare JID) ---
 
@@ -287,7 +289,7 @@ class PepModule : public std::enable_shared_from_this<PepModule> {
   // Learns the user's avatar hash before the session's first presence, if it is not known yet.
   void onSessionBound(router::SessionEvent& e) {
     std::string user = e.session.jid().local();
-    if (avatarHashes_.get(user)) return;
+    if (avatarHashes_.get(user) || !avatarHashes_.mayHaveAvatar(user)) return;
     auto self = shared_from_this();
     ctx_.runBlocking([self, user] { return avatar::currentAvatarId(self->store_, user); },
                      [self, user](auto id) {

@@ -60,6 +60,7 @@ class PepStore {
 
   std::optional<StoredNode> node(std::string_view user, std::string_view node);
   std::vector<StoredNode> nodes(std::string_view user);
+  std::vector<std::string> usersWithNode(std::string_view node) { return nodes_->usersWithKey(node); }
   // The stored <item/> elements (pubsub namespace) with these ids, in the order asked, skipping
   // ids that are not stored.
   std::vector<xml::Element> items(std::string_view user, std::string_view node, const std::vector<std::string>& ids);

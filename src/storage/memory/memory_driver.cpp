@@ -103,6 +103,15 @@ class MemoryMapStore final : public MapStore {
     if (u != users_.end()) users_.erase(u);
   }
 
+  std::vector<std::string> usersWithKey(std::string_view key) override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& [user, entries] : users_) {
+      if (entries.contains(key)) out.push_back(user);
+    }
+    return out;
+  }
+
  private:
   using Entries = std::map<std::string, std::string, std::less<>>;
   std::mutex mutex_;
@@ -208,6 +217,15 @@ class MemoryArchiveStore final : public ArchiveStore {
     if (u == users_.end()) return;
     for (const auto& e : u->second) ids_.erase(e.item.id);
     users_.erase(u);
+  }
+
+  std::vector<std::string> owners() override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& [user, entries] : users_) {
+      if (!entries.empty()) out.push_back(user);
+    }
+    return out;
   }
 
  private:

@@ -376,6 +376,16 @@ class SqliteMapStore final : public MapStore {
     st.step();
   }
 
+  std::vector<std::string> usersWithKey(std::string_view key) override {
+    auto guard = conn_->lock();
+    Statement st = conn_->prepare("SELECT user FROM map WHERE store = ?1 AND \"key\" = ?2 ORDER BY user");
+    st.bindText(1, store_);
+    st.bindText(2, key);
+    std::vector<std::string> out;
+    while (st.step()) out.push_back(st.columnText(0));
+    return out;
+  }
+
  private:
   std::shared_ptr<Connection> conn_;
   std::string store_;
@@ -450,6 +460,15 @@ class SqliteArchiveStore final : public ArchiveStore {
     st.bindText(1, store_);
     st.bindText(2, user);
     st.step();
+  }
+
+  std::vector<std::string> owners() override {
+    auto guard = conn_->lock();
+    Statement st = conn_->prepare("SELECT DISTINCT user FROM archive WHERE store = ?1 ORDER BY user");
+    st.bindText(1, store_);
+    std::vector<std::string> out;
+    while (st.step()) out.push_back(st.columnText(0));
+    return out;
   }
 
  private:
