@@ -1,8 +1,9 @@
 // SCRAM-SHA-1 / SCRAM-SHA-256 server: credential derivation and the three-message exchange.
 #include "sasl/scram.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <stringprep.h>
 
 #include <algorithm>
@@ -27,11 +28,73 @@ constexpr std::size_t kServerNonceBytes = 18;  // 24 base64 characters, no paddi
   std::abort();
 }
 
-const EVP_MD* evpMd(HashAlgo algo) { return algo == HashAlgo::Sha1 ? EVP_sha1() : EVP_sha256(); }
-
 struct FreeDeleter {
   void operator()(char* p) const { std::free(p); }
 };
+struct MdDeleter {
+  void operator()(EVP_MD* p) const { EVP_MD_free(p); }
+};
+struct MacDeleter {
+  void operator()(EVP_MAC* p) const { EVP_MAC_free(p); }
+};
+struct MacCtxDeleter {
+  void operator()(EVP_MAC_CTX* p) const { EVP_MAC_CTX_free(p); }
+};
+using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter>;
+
+// OpenSSL 3 looks the algorithms up in its providers on every HMAC() call and on every digest
+// through EVP_sha1()/EVP_sha256(); that was a large part of a SCRAM sign-in's CPU. They are
+// fetched once here and never modified afterwards, so sharing them between threads is safe.
+class Algorithms {
+ public:
+  static const Algorithms& get() {
+    static const Algorithms instance;
+    return instance;
+  }
+
+  const EVP_MD* md(HashAlgo algo) const {
+    return algo == HashAlgo::Sha1 ? sha1_.get() : sha256_.get();
+  }
+
+  // A fresh HMAC context with the digest already set; only the key is left to initialise.
+  MacCtxPtr newHmac(HashAlgo algo) const {
+    MacCtxPtr ctx(EVP_MAC_CTX_dup(algo == HashAlgo::Sha1 ? hmacSha1_.get() : hmacSha256_.get()));
+    if (!ctx) fatal("EVP_MAC_CTX_dup");
+    return ctx;
+  }
+
+ private:
+  Algorithms()
+      : sha1_(fetchMd("SHA1")),
+        sha256_(fetchMd("SHA256")),
+        hmacSha1_(hmacTemplate("SHA1")),
+        hmacSha256_(hmacTemplate("SHA256")) {}
+
+  static std::unique_ptr<EVP_MD, MdDeleter> fetchMd(const char* name) {
+    std::unique_ptr<EVP_MD, MdDeleter> md(EVP_MD_fetch(nullptr, name, nullptr));
+    if (!md) fatal("EVP_MD_fetch");
+    return md;
+  }
+
+  static MacCtxPtr hmacTemplate(const char* digestName) {
+    const std::unique_ptr<EVP_MAC, MacDeleter> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+    if (!mac) fatal("EVP_MAC_fetch");
+    MacCtxPtr ctx(EVP_MAC_CTX_new(mac.get()));  // holds its own reference to the MAC
+    if (!ctx) fatal("EVP_MAC_CTX_new");
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digestName), 0),
+        OSSL_PARAM_construct_end()};
+    if (EVP_MAC_CTX_set_params(ctx.get(), params) != 1) fatal("EVP_MAC_CTX_set_params");
+    return ctx;
+  }
+
+  std::unique_ptr<EVP_MD, MdDeleter> sha1_;
+  std::unique_ptr<EVP_MD, MdDeleter> sha256_;
+  MacCtxPtr hmacSha1_;
+  MacCtxPtr hmacSha256_;
+};
+
+const EVP_MD* evpMd(HashAlgo algo) { return Algorithms::get().md(algo); }
 
 // RFC 5802 Normalize(): SASLprep as a query (unassigned code points allowed). Passwords that
 // SASLprep rejects are used verbatim, which is what widespread clients do too.
@@ -114,13 +177,16 @@ std::string_view mechanismName(HashAlgo algo) {
 std::size_t digestSize(HashAlgo algo) { return algo == HashAlgo::Sha1 ? 20 : 32; }
 
 std::string hmac(HashAlgo algo, std::string_view key, std::string_view data) {
+  const MacCtxPtr ctx = Algorithms::get().newHmac(algo);
+  // An empty key must still be a valid pointer: OpenSSL treats a null key as "keep the old one".
+  static const unsigned char kEmpty = 0;
+  const auto* keyBytes = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
+  const auto* dataBytes = reinterpret_cast<const unsigned char*>(data.data());
   unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int outLen = 0;
-  // An empty key must still be a valid pointer for OpenSSL.
-  static const char kEmpty = 0;
-  if (HMAC(evpMd(algo), key.empty() ? &kEmpty : key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
-           &outLen) == nullptr) {
+  std::size_t outLen = 0;
+  if (EVP_MAC_init(ctx.get(), keyBytes, key.size(), nullptr) != 1 ||
+      EVP_MAC_update(ctx.get(), dataBytes, data.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), out, &outLen, sizeof out) != 1) {
     fatal("HMAC");
   }
   return std::string(reinterpret_cast<const char*>(out), outLen);

@@ -60,35 +60,33 @@ std::string base64Encode(std::string_view bytes) {
 
 std::optional<std::string> base64Decode(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    const bool last = i + 4 == text.size();
-    std::size_t padding = 0;
-    if (last) {
-      if (text[i + 3] == '=') padding = text[i + 2] == '=' ? 2 : 1;
-    }
-    std::uint32_t group = 0;
-    for (std::size_t k = 0; k < 4; ++k) {
-      std::uint8_t value = 0;
-      if (k < 4 - padding) {
-        value = sextet(text[i + k]);
-        if (value == kInvalid) return std::nullopt;  // also catches '=' in a non-final position
-      }
-      group = (group << 6) | value;
-    }
-    out.push_back(static_cast<char>((group >> 16) & 0xFF));
-    if (padding == 2) {
-      if ((group & 0xFFFF) != 0) return std::nullopt;  // non-canonical trailing bits
-      break;
-    }
-    out.push_back(static_cast<char>((group >> 8) & 0xFF));
-    if (padding == 1) {
-      if ((group & 0xFF) != 0) return std::nullopt;
-      break;
-    }
-    out.push_back(static_cast<char>(group & 0xFF));
+  if (text.empty()) return std::string();
+  std::size_t padding = 0;
+  if (text.back() == '=') padding = text[text.size() - 2] == '=' ? 2 : 1;
+  // Sized once and written through a pointer: this runs for every stored key on each sign-in.
+  std::string out(text.size() / 4 * 3 - padding, '\0');
+  char* dst = out.data();
+  const std::size_t fullGroups = text.size() / 4 - (padding != 0 ? 1 : 0);
+  const char* src = text.data();
+  for (std::size_t g = 0; g < fullGroups; ++g, src += 4, dst += 3) {
+    const std::uint32_t a = sextet(src[0]), b = sextet(src[1]), c = sextet(src[2]),
+                        d = sextet(src[3]);
+    if ((a | b | c | d) > 63) return std::nullopt;  // kInvalid has the high bits set
+    const std::uint32_t group = (a << 18) | (b << 12) | (c << 6) | d;
+    dst[0] = static_cast<char>(group >> 16);
+    dst[1] = static_cast<char>((group >> 8) & 0xFF);
+    dst[2] = static_cast<char>(group & 0xFF);
   }
+  if (padding == 0) return out;
+  // Final group "xx==" or "xxx=": any other '=' is not in the alphabet and fails here.
+  const std::uint32_t a = sextet(src[0]), b = sextet(src[1]);
+  const std::uint32_t c = padding == 1 ? sextet(src[2]) : 0;
+  if ((a | b | c) > 63) return std::nullopt;
+  const std::uint32_t group = (a << 18) | (b << 12) | (c << 6);
+  dst[0] = static_cast<char>(group >> 16);
+  if (padding == 1) dst[1] = static_cast<char>((group >> 8) & 0xFF);
+  // Unused bits must be zero, so each byte string has exactly one accepted encoding.
+  if ((group & (padding == 2 ? 0xFFFFu : 0xFFu)) != 0) return std::nullopt;
   return out;
 }
 
