@@ -3,7 +3,6 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 namespace telex::net {
 namespace {
@@ -54,8 +53,11 @@ void Listener::stop() {
 }
 
 void Listener::acceptNext() {
-  acceptor_.async_accept([this](const boost::system::error_code& ec,
-                                asio::ip::tcp::socket socket) {
+  // Accepted straight onto the worker that will own the connection: the socket joins only that
+  // worker's reactor, with no hand-over (deregister, re-register) on the way.
+  Worker& target = pool_.next();
+  acceptor_.async_accept(target.context(), [this, &target](const boost::system::error_code& ec,
+                                                           asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
       // EMFILE and friends: keep the listener alive and try again shortly; connections wait in
@@ -73,20 +75,7 @@ void Listener::acceptNext() {
       spdlog::info("accept on {}:{} works again", address_, port_);
       failing_ = false;
     }
-    Worker& target = pool_.next();
-    boost::system::error_code endpointError;
-    auto protocol = socket.local_endpoint(endpointError).protocol();
-    int fd = socket.release();
-    target.post([this, fd, protocol, &target] {
-      boost::system::error_code assignError;
-      asio::ip::tcp::socket owned(target.context());
-      owned.assign(protocol, fd, assignError);
-      if (assignError) {
-        ::close(fd);
-        return;
-      }
-      onAccept_(std::move(owned), target);
-    });
+    target.post([this, &target, socket = std::move(socket)]() mutable { onAccept_(std::move(socket), target); });
     acceptNext();
   });
 }
