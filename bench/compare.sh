@@ -7,7 +7,10 @@
 #                    [--presence-users N] [--occupants K] [--duration S] [--mechanism scram|plain]
 #                    [--servers "telexd prosody ejabberd"] [--build DIR] [--out FILE] [--tsung]
 #                    [--telexd PATH] [--bench PATH]   (default: DIR/telexd, DIR/telex-bench)
+#                    [--telexd-modules peers|all]
 #
+# telexd runs the modules the peers run here (roster, presence, disco, ping, MUC) unless
+# --telexd-modules all: then also offline storage, carbons, blocking, PEP, vCard and the rest.
 # Each scenario gets a fresh server (so RSS and CPU are its own). Everything started here is
 # stopped on exit (trap), every step is bounded by `timeout`, and all files live in a temp dir
 # under /tmp (kept with KEEP=1).
@@ -28,6 +31,7 @@ telexd=""
 bench=""
 out=""
 tsung=0
+telexd_modules=peers
 password=benchpw
 domain=localhost
 while [ $# -gt 0 ]; do
@@ -45,7 +49,8 @@ while [ $# -gt 0 ]; do
     --bench) bench="$2"; shift 2;;
     --out) out="$2"; shift 2;;
     --tsung) tsung=1; shift;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0;;
+    --telexd-modules) telexd_modules="$2"; shift 2;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0;;
     *) echo "compare.sh: unknown argument $1" >&2; exit 64;;
   esac
 done
@@ -113,10 +118,17 @@ start_telexd() {  # dir port users
     timeout 300 "$telexd" "${common[@]}" user add --bulk bench --count "$n" --password "$password" >"$dir/users.log" || return 1
   fi
   # Equivalent settings: plaintext from loopback, no read shaping, no failed-login throttle in
-  # the way, no archive (the peers run without MAM), no HTTP/proxy listeners.
+  # the way, no archive (the peers run without MAM), no HTTP/proxy listeners, and by default
+  # none of the modules the peers' configurations below leave out.
+  local modules=()
+  if [ "$telexd_modules" = peers ]; then
+    local off='"version","time","last","offline","register","search","blocking","private_xml","vcard",'
+    off+='"carbons","mam","pep","adhoc","announce","alerts","winpopup","upload","proxy65","extdisco"'
+    modules=(--set "modules.disabled=[$off]")
+  fi
   "$telexd" "${common[@]}" --c2s-port "$port" --c2s-tls-port 0 \
     --set c2s.require_tls=false --set c2s.rate_bytes_per_second=0 --set auth.failure_limit=1000000 \
-    --set mam.default=never --set http.port=0 --set http.tls_port=0 --set proxy65.port=0 \
+    --set mam.default=never --set http.port=0 --set http.tls_port=0 --set proxy65.port=0 "${modules[@]}" \
     >"$dir/telexd.out" 2>&1 &
   server_pid=$!
   wait_port "$port" 30 "$server_pid" || { cat "$dir/telexd.out" >&2; return 1; }
@@ -340,7 +352,8 @@ if [ "$tsung" = 1 ]; then
   fi
 fi
 
-report="$(/usr/bin/python3 "$here/report.py" "$work" $scenarios)"
+report="$(/usr/bin/python3 "$here/report.py" "$work" $scenarios)
+telexd modules: $telexd_modules"
 echo "$report"
 [ -n "$out" ] && echo "$report" >"$out"
 exit 0
