@@ -82,6 +82,8 @@ class Server {
   // can reach streams that never signed in too.
   std::vector<std::unordered_map<stream::C2sSession*, std::weak_ptr<stream::C2sSession>>> live_;
   std::atomic<std::size_t> liveCount_{0};
+  // Outlives the workers (declared before them): their pending trim holds a pointer to it.
+  std::unique_ptr<net::HeapTrim> heapTrim_;
   bool started_ = false;
   // Declared last so it is destroyed first: pending handlers hold sessions that use the above.
   std::unique_ptr<net::WorkerPool> workers_;

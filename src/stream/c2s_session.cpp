@@ -99,7 +99,7 @@ void C2sSession::waitIdle() {
       return;
     }
     self->idleWaitArmed_ = false;
-    self->parser_.releaseIdle();
+    if (self->parser_.releaseIdle()) self->ctx_.heapTrim.released();
   });
 }
 

@@ -12,6 +12,7 @@
 #include "auth/invite_store.hpp"
 #include "config/config.hpp"
 #include "net/connection.hpp"
+#include "net/heap_trim.hpp"
 #include "router/session.hpp"
 #include "router/stanza_router.hpp"
 #include "sasl/scram.hpp"
@@ -38,6 +39,7 @@ struct C2sContext {
   std::chrono::seconds resumeTimeout;
   auth::InviteStore& invites;
   auth::AuthThrottle& registrations;  // accounts registered per address in the last hour
+  net::HeapTrim& heapTrim;            // told when an idle stream gives its parser back
 };
 
 class C2sSession : public router::Session,
