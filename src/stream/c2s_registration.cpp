@@ -76,7 +76,8 @@ void C2sSession::handlePreAuthIq(const xml::Element& iq) {
     sendIqError(iq, router::StanzaError::resourceConstraint("too many registrations from this address"));
     return;
   }
-  ctx_.pool.run(
+  // Key derivation takes milliseconds: the slow lane, not the one sign-ins use.
+  ctx_.pool.runSlow(
       worker(),
       [&accounts = ctx_.accounts, &invites = ctx_.invites, user = *username, password,
        token = reg.requireInvite ? inviteToken_ : std::string()] {

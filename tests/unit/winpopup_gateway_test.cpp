@@ -169,7 +169,7 @@ class WinPopupGatewayTest : public ::testing::Test {
   }
 
   net::WorkerPool workers_{1};
-  storage::StoragePool pool_{1};
+  storage::StoragePool pool_;
   router::HookBus hooks_;
   router::SessionManager sessions_;
   router::StanzaRouter router_;

@@ -50,7 +50,7 @@ void setup(ModuleContext& ctx) {
     if (password.empty()) {
       return respond(unexpected(router::StanzaError{"modify", "not-acceptable", "empty password"}));
     }
-    ctx.runBlocking([accounts, name = user.local(), password] { return accounts->setPassword(name, password); },
+    ctx.runSlow([accounts, name = user.local(), password] { return accounts->setPassword(name, password); },
                     [respond](auto changed) {
                       if (!changed || !*changed) return respond(unexpected(router::StanzaError::internalServerError()));
                       respond(std::optional<xml::Element>());

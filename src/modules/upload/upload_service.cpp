@@ -365,7 +365,7 @@ void UploadService::receive(std::shared_ptr<http::Exchange> ex, Slot slot) {
 void UploadService::finishUpload(std::shared_ptr<http::Exchange> ex, Slot slot, std::shared_ptr<void> handle) {
   auto file = std::static_pointer_cast<FileDescriptor>(handle);
   auto self = shared_from_this();
-  ctx_.runBlocking(
+  ctx_.runSlow(
       [store = store_, slot, file] {
         // On disk before the client hears "created": the file is then announced to others.
         if (::fdatasync(file->fd) != 0) throw std::runtime_error(std::string("fdatasync: ") + std::strerror(errno));

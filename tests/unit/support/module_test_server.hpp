@@ -14,7 +14,7 @@ namespace telex::test {
 
 struct ModuleTestServer {
   explicit ModuleTestServer(storage::StorageDriver& storage, std::string_view domain = "example.org")
-      : storage(storage), sessions(10), router(std::string(domain), sessions, hooks), pool(1) {
+      : storage(storage), sessions(10), router(std::string(domain), sessions, hooks) {
     config.server.domain = std::string(domain);
   }
 
