@@ -5,6 +5,7 @@
 
 #include "router/stanza_error.hpp"
 #include "sasl/plain.hpp"
+#include "stream/stream_namespaces.hpp"
 #include "util/base64.hpp"
 #include "util/crypto.hpp"
 #include "util/timestamp.hpp"
@@ -12,13 +13,7 @@
 namespace telex::stream {
 namespace {
 
-constexpr std::string_view kStreamErrorNs = "urn:ietf:params:xml:ns:xmpp-streams";
-constexpr std::string_view kTlsNs = "urn:ietf:params:xml:ns:xmpp-tls";
-constexpr std::string_view kSaslNs = "urn:ietf:params:xml:ns:xmpp-sasl";
-constexpr std::string_view kBindNs = "urn:ietf:params:xml:ns:xmpp-bind";
-constexpr std::string_view kSessionNs = "urn:ietf:params:xml:ns:xmpp-session";
 constexpr std::string_view kClientNs = "jabber:client";
-constexpr std::string_view kCsiNs = "urn:xmpp:csi:0";
 constexpr std::size_t kMaxUnacked = 10000;   // a hibernating session this far behind is ended
 constexpr std::size_t kAckEvery = 5;         // request an ack after this many unacked stanzas
 constexpr std::size_t kMaxCsiBuffer = 200;   // presences held for an inactive client

@@ -3,15 +3,11 @@
 #include <memory>
 #include <string_view>
 
+#include "stream/stream_management.hpp"
+#include "stream/stream_namespaces.hpp"
+
 namespace telex::stream {
 namespace {
-constexpr std::string_view kStreamsNs = "http://etherx.jabber.org/streams";
-constexpr std::string_view kTlsNs = "urn:ietf:params:xml:ns:xmpp-tls";
-constexpr std::string_view kSaslNs = "urn:ietf:params:xml:ns:xmpp-sasl";
-constexpr std::string_view kBindNs = "urn:ietf:params:xml:ns:xmpp-bind";
-constexpr std::string_view kSessionNs = "urn:ietf:params:xml:ns:xmpp-session";
-constexpr std::string_view kSmNs = "urn:xmpp:sm:3";
-constexpr std::string_view kCsiNs = "urn:xmpp:csi:0";
 constexpr std::string_view kRegisterNs = "http://jabber.org/features/iq-register";
 constexpr std::string_view kClientNs = "jabber:client";
 
