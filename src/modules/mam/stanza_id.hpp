@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "jid/jid.hpp"
+#include "util/string_hash.hpp"
 #include "xml/element.hpp"
 
 namespace telex::modules::mam {
@@ -61,11 +62,7 @@ class DeliveryOrder {
 
  private:
   mutable std::mutex mutex_;
-  struct NameHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> held_;
+  util::StringMap<std::size_t> held_;
   std::vector<std::thread::id> releasing_;
   // Mirrors of held_.size() and releasing_.size(), written under mutex_: when a server archives
   // nothing both stay 0 and every message passes without taking the lock workers would share.

@@ -16,6 +16,7 @@
 #include "modules/mam/mam_query.hpp"
 #include "modules/roster/roster_store.hpp"
 #include "storage/store.hpp"
+#include "util/string_hash.hpp"
 
 namespace telex::modules::mam {
 
@@ -67,13 +68,8 @@ class UserArchive {
     unsigned pendingChanges = 0;
   };
   void remember(std::string_view user, const Prefs& prefs, bool changeDone);
-  struct NameHash {
-    using is_transparent = void;
-    // Not noexcept: libstdc++ then keeps each node's hash instead of hashing keys again on lookup.
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   std::mutex knownMutex_;
-  std::unordered_map<std::string, Known, NameHash, std::equal_to<>> known_;
+  util::StringMap<Known> known_;
 };
 
 }  // namespace telex::modules::mam

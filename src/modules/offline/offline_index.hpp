@@ -9,8 +9,9 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
+
+#include "util/string_hash.hpp"
 
 namespace telex::modules::offline {
 
@@ -22,12 +23,8 @@ class OfflineIndex {
   bool take(std::string_view user);
 
  private:
-  struct NameHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
   std::mutex mutex_;
-  std::unordered_set<std::string, NameHash, std::equal_to<>> users_;
+  util::StringSet users_;
 };
 
 }  // namespace telex::modules::offline

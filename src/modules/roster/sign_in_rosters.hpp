@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "modules/roster/roster_store.hpp"
+#include "util/string_hash.hpp"
 
 namespace telex::modules::roster {
 
@@ -44,11 +45,7 @@ class SignInRosters {
 
   std::shared_ptr<const RosterStore> store_;
   std::mutex mutex_;
-  struct NameHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, Kept, NameHash, std::equal_to<>> kept_;
+  util::StringMap<Kept> kept_;
   std::chrono::steady_clock::time_point lastSweep_{};
 };
 
