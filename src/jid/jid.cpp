@@ -184,12 +184,29 @@ std::optional<Jid> Jid::withResource(std::string_view resource) const {
 }
 
 std::string Jid::full() const {
-  std::string out = bareString();
-  if (!resource_.empty()) {
-    out.push_back('/');
-    out.append(resource_);
+  if (resource_.empty()) return bareString();
+  std::string out;
+  out.reserve(local_.size() + 1 + domain_.size() + 1 + resource_.size());
+  if (!local_.empty()) {
+    out.append(local_);
+    out.push_back('@');
   }
+  out.append(domain_);
+  out.push_back('/');
+  out.append(resource_);
   return out;
+}
+
+bool Jid::spelledAs(std::string_view text) const {
+  auto take = [&text](std::string_view part) {
+    if (!text.starts_with(part)) return false;
+    text.remove_prefix(part.size());
+    return true;
+  };
+  if (!local_.empty() && !(take(local_) && take("@"))) return false;
+  if (!take(domain_)) return false;
+  if (!resource_.empty() && !(take("/") && take(resource_))) return false;
+  return text.empty();
 }
 
 std::string Jid::bareString() const {

@@ -51,6 +51,8 @@ class Jid {
   std::optional<Jid> withResource(std::string_view resource) const;
 
   std::string full() const;
+  // Whether full() would be exactly `text` (so an already-normalized address needs no rewrite).
+  bool spelledAs(std::string_view text) const;
   std::string bareString() const;
 
   friend bool operator==(const Jid&, const Jid&) = default;

@@ -67,8 +67,8 @@ void StanzaRouter::routeFromClient(Session& origin, xml::Element stanza) {
       }
       return;
     }
-    to = *parsed;
-    stanza.setAttr("to", to.full());
+    to = std::move(*parsed);
+    if (!to.spelledAs(*toText)) stanza.setAttr("to", to.full());
   } else if (stanza.name() == "presence") {
     // A presence without 'to' is the user's broadcast presence.
     std::string_view type = stanza.attrOr("type", "");

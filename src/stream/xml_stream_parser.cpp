@@ -353,6 +353,10 @@ void XmlStreamParser::handleStart(const char* name, const char** atts) {
     return;
   }
   xml::Element element{std::string(expanded.local), std::string(expanded.ns)};
+  std::size_t attributes = 0;
+  for (const char** a = atts; *a != nullptr; a += 2) ++attributes;
+  // One allocation instead of regrowth; a stanza gets room for the 'from' the router stamps.
+  if (attributes > 0 || level == 1) element.attrs().reserve(attributes + (level == 1 ? 1 : 0));
   for (const char** a = atts; *a != nullptr; a += 2) {
     const ExpandedName attrName = splitName(a[0]);
     std::string value(a[1]);

@@ -201,6 +201,25 @@ TEST(JidTest, BareAndWithResource) {
   EXPECT_FALSE(jid.withResource("\x01").has_value());
 }
 
+TEST(JidTest, SpelledAsIsTrueExactlyForTheNormalizedText) {
+  for (std::string_view text : {"user@example.com/one", "user@example.com", "example.com", "example.com/r",
+                                "user@example.com/a/b@c"}) {
+    const auto jid = *Jid::parse(text);
+    EXPECT_EQ(jid.full(), text);
+    EXPECT_TRUE(jid.spelledAs(text)) << text;
+  }
+  const auto jid = *Jid::parse("User@Example.com./one");
+  EXPECT_FALSE(jid.spelledAs("User@Example.com./one"));
+  EXPECT_TRUE(jid.spelledAs(jid.full()));
+  const auto full = *Jid::parse("user@example.com/one");
+  for (std::string_view other : {"", "user@example.com", "user@example.com/", "user@example.com/on",
+                                 "user@example.com/one2", "user@example.co/one", "userexample.com/one",
+                                 "example.com/one", "user@example.com@/one"}) {
+    EXPECT_FALSE(full.spelledAs(other)) << other;
+  }
+  EXPECT_FALSE(Jid::parse("example.com")->spelledAs("@example.com"));
+}
+
 TEST(JidTest, ResourceKeepsSpacesAndSymbols) {
   const auto jid = Jid::parse("user@example.com/My Laptop <work>");
   ASSERT_TRUE(jid.has_value());

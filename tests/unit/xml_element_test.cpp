@@ -90,6 +90,40 @@ TEST(XmlEscape, EscapesAtRunEdgesAndBackToBack) {
   EXPECT_EQ(escapeText(longRun + "&" + longRun), longRun + "&amp;" + longRun);
 }
 
+
+// The escaper scans eight bytes at a time: every special character at every offset of a word,
+// alone and next to UTF-8 and other bytes, must come out as a one-character-at-a-time escape would.
+TEST(XmlEscape, EverySpecialAtEveryOffsetMatchesPerCharacterEscaping) {
+  auto reference = [](std::string_view in, bool attribute) {
+    std::string out;
+    for (char c : in) {
+      switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '\r': out += "&#13;"; break;
+        case '\'': out += attribute ? "&apos;" : "'"; break;
+        case '"': out += attribute ? "&quot;" : "\""; break;
+        case '\t': out += attribute ? "&#9;" : "\t"; break;
+        case '\n': out += attribute ? "&#10;" : "\n"; break;
+        default: out += c;
+      }
+    }
+    return out;
+  };
+  const std::string fillers[] = {std::string(19, 'x'), "h\xc3\xa9llo w\xc3\xb6rld \xe2\x82\xac\x7f\x01",
+                                 std::string(19, '\x80')};
+  for (const std::string& filler : fillers) {
+    for (char special : std::string_view("&<>\r'\"\t\n")) {
+      for (std::size_t at = 0; at <= filler.size(); ++at) {
+        std::string in = filler;
+        in.insert(at, 1, special);
+        EXPECT_EQ(escapeText(in), reference(in, false)) << "at " << at;
+        EXPECT_EQ(escapeAttribute(in), reference(in, true)) << "at " << at;
+      }
+    }
+  }
+}
 TEST(XmlSerialize, EmptyElementSelfCloses) {
   EXPECT_EQ(serialize(Element("presence")), "<presence/>");
   EXPECT_EQ(serialize(Element("presence", "jabber:client"), "jabber:client"), "<presence/>");
