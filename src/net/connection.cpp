@@ -6,8 +6,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 namespace telex::net {
 namespace {
@@ -18,27 +20,36 @@ constexpr auto kCloseGrace = std::chrono::seconds(2);
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, Worker& worker, ConnectionHandler& handler)
-    : socket_(std::move(socket)), worker_(worker), handler_(handler), timer_(worker.context()) {
+    : worker_(worker), handler_(handler), timer_(worker.context()) {
   boost::system::error_code ec;
-  socket_.non_blocking(true, ec);
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  auto endpoint = socket_.remote_endpoint(ec);
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  auto endpoint = socket.remote_endpoint(ec);
   if (!ec) {
     remoteAddress_ = endpoint.address().to_string();
     remoteLoopback_ = endpoint.address().is_loopback();
   } else {
     remoteAddress_ = "unknown";
   }
+  socket.native_non_blocking(true, ec);
+  // The descriptor leaves Asio's reactor: its readiness comes from the worker's Poller.
+  if (!ec) fd_ = socket.release(ec);
+  if (ec) fd_ = -1;
 }
 
 Connection::~Connection() {
-  boost::system::error_code ec;
-  socket_.close(ec);
+  // Registered connections keep their owner (and so this object) alive until finishClose(),
+  // which closes the descriptor; one still open here was never started or outlived its poller.
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void Connection::start(std::weak_ptr<void> owner) {
   owner_ = std::move(owner);
   lastRefill_ = std::chrono::steady_clock::now();
+  if (fd_ >= 0) pollToken_ = worker_.poller().add(fd_, *this, owner_.lock());
+  if (pollToken_ == 0) {
+    finishClose("cannot watch the socket");
+    return;
+  }
   waitReadable();
 }
 
@@ -59,7 +70,7 @@ void Connection::startTls(SSL_CTX* context) {
     return;
   }
   ssl_.reset(SSL_new(context));
-  if (!ssl_ || SSL_set_fd(ssl_.get(), socket_.native_handle()) != 1) {
+  if (!ssl_ || SSL_set_fd(ssl_.get(), fd_) != 1) {
     abort("TLS setup failed: " + lastOpenSslError());
     return;
   }
@@ -103,27 +114,40 @@ void Connection::abort(std::string_view reason) { finishClose(reason); }
 void Connection::waitReadable() {
   if (reading_ || state_ == State::Closed || paused_) return;
   reading_ = true;
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [this, keep = owner_.lock()](const boost::system::error_code& ec) {
-                       reading_ = false;
-                       if (ec || state_ == State::Closed) return;
-                       onReadable();
-                     });
+  if (readable_) postReadinessCheck();
 }
 
 void Connection::waitWritable() {
   if (writing_ || state_ == State::Closed) return;
   writing_ = true;
-  socket_.async_wait(asio::ip::tcp::socket::wait_write,
-                     [this, keep = owner_.lock()](const boost::system::error_code& ec) {
-                       writing_ = false;
-                       if (ec || state_ == State::Closed) return;
-                       if (readWantsWrite_) {
-                         readWantsWrite_ = false;
-                         onReadable();
-                       }
-                       flush();
-                     });
+  if (writable_) postReadinessCheck();
+}
+
+void Connection::postReadinessCheck() {
+  if (checkPosted_) return;
+  checkPosted_ = true;
+  worker_.post([this, keep = owner_.lock()] {
+    checkPosted_ = false;
+    onPollEvents(0);
+  });
+}
+
+void Connection::onPollEvents(std::uint32_t events) {
+  if (state_ == State::Closed) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable_ = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable_ = true;
+  if (writing_ && writable_) {
+    writing_ = false;
+    if (readWantsWrite_) {
+      readWantsWrite_ = false;
+      onReadable();
+    }
+    flush();
+  }
+  if (reading_ && readable_ && state_ != State::Closed) {
+    reading_ = false;
+    onReadable();
+  }
 }
 
 std::size_t Connection::readAllowance() {
@@ -160,8 +184,9 @@ void Connection::onReadable() {
         // While closing, whatever the peer still sends is read and dropped.
         if (state_ == State::Open) handler_.onData(std::string_view(buffer.data(), got));
         // A short plain read emptied the socket: wait instead of a recv that would say EAGAIN
-        // (the wait re-arms the descriptor, so bytes that came in meanwhile still wake us).
+        // (bytes that come in after it raise a new edge).
         if (!ssl_ && got < buffer.size()) {
+          readable_ = false;
           waitReadable();
           return;
         }
@@ -189,22 +214,31 @@ Connection::Io Connection::readSome(char* data, std::size_t size, std::size_t& g
     int r = SSL_read_ex(ssl_.get(), data, size, &got);
     if (r == 1) return Io::Done;
     int err = SSL_get_error(ssl_.get(), r);
-    if (err == SSL_ERROR_WANT_READ) return Io::WouldBlockRead;
-    if (err == SSL_ERROR_WANT_WRITE) return Io::WouldBlockWrite;
+    if (err == SSL_ERROR_WANT_READ) {
+      readable_ = false;
+      return Io::WouldBlockRead;
+    }
+    if (err == SSL_ERROR_WANT_WRITE) {
+      writable_ = false;
+      return Io::WouldBlockWrite;
+    }
     ERR_clear_error();
     if (err == SSL_ERROR_ZERO_RETURN) return Io::Eof;
     if (err == SSL_ERROR_SYSCALL && errno == 0) return Io::Eof;
     return Io::Error;
   }
   for (;;) {
-    ssize_t n = ::recv(socket_.native_handle(), data, size, 0);
+    ssize_t n = ::recv(fd_, data, size, 0);
     if (n > 0) {
       got = static_cast<std::size_t>(n);
       return Io::Done;
     }
     if (n == 0) return Io::Eof;
     if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return Io::WouldBlockRead;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      readable_ = false;
+      return Io::WouldBlockRead;
+    }
     return Io::Error;
   }
 }
@@ -221,13 +255,16 @@ Connection::Io Connection::writePlain(std::size_t& written) {
   msg.msg_iov = iov;
   msg.msg_iovlen = count;
   for (;;) {
-    ssize_t n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+    ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
     if (n >= 0) {
       written = static_cast<std::size_t>(n);
       return Io::Done;
     }
     if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return Io::WouldBlockWrite;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      writable_ = false;
+      return Io::WouldBlockWrite;
+    }
     return Io::Error;
   }
 }
@@ -262,6 +299,7 @@ Connection::Io Connection::writeTls(std::size_t& written) {
   int err = SSL_get_error(ssl_.get(), r);
   if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
     tlsRetryLength_ = length;
+    (err == SSL_ERROR_WANT_WRITE ? writable_ : readable_) = false;
     return err == SSL_ERROR_WANT_WRITE ? Io::WouldBlockWrite : Io::WouldBlockRead;
   }
   ERR_clear_error();
@@ -314,7 +352,7 @@ void Connection::flush() {
       SSL_shutdown(ssl_.get());
       ERR_clear_error();
     }
-    ::shutdown(socket_.native_handle(), SHUT_WR);
+    ::shutdown(fd_, SHUT_WR);
     paused_ = false;
     timer_.expires_after(kCloseGrace);
     timer_.async_wait([this, keep = owner_.lock()](const boost::system::error_code& ec) {
@@ -324,12 +362,18 @@ void Connection::flush() {
   }
 }
 
+void Connection::closeDescriptor() {
+  if (fd_ < 0) return;
+  worker_.poller().remove(pollToken_);
+  ::close(fd_);
+  fd_ = -1;
+}
+
 void Connection::finishClose(std::string_view reason) {
   if (state_ == State::Closed) return;
   state_ = State::Closed;
-  boost::system::error_code ec;
   timer_.cancel();
-  socket_.close(ec);
+  closeDescriptor();
   ssl_.reset();
   out_.clear();
   out_.shrink_to_fit();

@@ -1,5 +1,5 @@
-// One TCP connection, plain or TLS, driven by readiness on its worker: reads into the worker's
-// shared buffer, writes coalesced once per loop pass, optional byte-rate shaping.
+// One TCP connection, plain or TLS, driven by readiness on its worker (net::Poller): reads into
+// the worker's shared buffer, writes coalesced once per loop pass, optional byte-rate shaping.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "net/poller.hpp"
 #include "net/stanza_bytes.hpp"
 #include "net/tls_context.hpp"
 #include "net/worker.hpp"
@@ -31,7 +32,7 @@ struct RateLimit {
   std::int64_t burstBytes = 0;
 };
 
-class Connection {
+class Connection final : private PollClient {
  public:
   Connection(asio::ip::tcp::socket socket, Worker& worker, ConnectionHandler& handler);
   ~Connection();
@@ -67,8 +68,13 @@ class Connection {
   enum class State { Open, Closing, Closed };
   enum class Io { Done, WouldBlockRead, WouldBlockWrite, Eof, Error };
 
+  void onPollEvents(std::uint32_t events) override;
+  // Read (write) as soon as the socket is readable (writable): now, on a later pass, if it is
+  // known to be, otherwise at its next readiness edge.
   void waitReadable();
   void waitWritable();
+  void postReadinessCheck();
+  void closeDescriptor();
   void onReadable();
   void scheduleFlush();
   void flush();
@@ -79,7 +85,8 @@ class Connection {
   void finishClose(std::string_view reason);
   std::size_t readAllowance();
 
-  asio::ip::tcp::socket socket_;
+  int fd_ = -1;
+  std::uint64_t pollToken_ = 0;
   Worker& worker_;
   ConnectionHandler& handler_;
   std::weak_ptr<void> owner_;
@@ -99,8 +106,11 @@ class Connection {
   std::chrono::steady_clock::time_point lastRefill_;
 
   State state_ = State::Open;
-  bool reading_ = false;     // an async wait for readability is pending
-  bool writing_ = false;     // an async wait for writability is pending
+  bool readable_ = false;    // a readiness edge came and no read has said EAGAIN since
+  bool writable_ = true;     // no write has said EAGAIN since the last writability edge
+  bool reading_ = false;     // waiting to read
+  bool writing_ = false;     // waiting to write
+  bool checkPosted_ = false;
   bool flushPosted_ = false;
   bool paused_ = false;
   bool readWantsWrite_ = false;  // TLS read needs the socket writable first

@@ -11,18 +11,22 @@
 #include <thread>
 #include <vector>
 
+#include "net/poller.hpp"
+
 namespace telex::net {
 
 namespace asio = boost::asio;
 
 class Worker {
  public:
-  explicit Worker(std::size_t index) : index_(index), context_(1) {}
+  explicit Worker(std::size_t index) : index_(index), context_(1), poller_(context_) {}
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
   std::size_t index() const { return index_; }
   asio::io_context& context() { return context_; }
+  // Readiness of this worker's connections (net::Connection registers there).
+  Poller& poller() { return poller_; }
   bool isCurrentThread() { return context_.get_executor().running_in_this_thread(); }
   // The worker whose loop runs on this thread, or null (storage threads, main thread).
   static Worker* current() { return current_; }
@@ -53,6 +57,7 @@ class Worker {
   static inline thread_local Worker* current_ = nullptr;
   std::size_t index_;
   asio::io_context context_;
+  Poller poller_;
   std::array<char, 16384> readBuffer_{};
   std::string writeScratch_;
 };
