@@ -183,19 +183,25 @@ std::optional<Jid> Jid::withResource(std::string_view resource) const {
   return Jid(local_, domain_, std::move(*prepared));
 }
 
-std::string Jid::full() const {
-  if (resource_.empty()) return bareString();
+namespace {
+// "local@domain/resource" without the absent parts, in one allocation.
+std::string joinParts(std::string_view local, std::string_view domain, std::string_view resource) {
   std::string out;
-  out.reserve(local_.size() + 1 + domain_.size() + 1 + resource_.size());
-  if (!local_.empty()) {
-    out.append(local_);
+  out.reserve(local.size() + 1 + domain.size() + 1 + resource.size());
+  if (!local.empty()) {
+    out.append(local);
     out.push_back('@');
   }
-  out.append(domain_);
-  out.push_back('/');
-  out.append(resource_);
+  out.append(domain);
+  if (!resource.empty()) {
+    out.push_back('/');
+    out.append(resource);
+  }
   return out;
 }
+}  // namespace
+
+std::string Jid::full() const { return joinParts(local_, domain_, resource_); }
 
 bool Jid::spelledAs(std::string_view text) const {
   auto take = [&text](std::string_view part) {
@@ -209,16 +215,7 @@ bool Jid::spelledAs(std::string_view text) const {
   return text.empty();
 }
 
-std::string Jid::bareString() const {
-  std::string out;
-  out.reserve(local_.size() + 1 + domain_.size());
-  if (!local_.empty()) {
-    out.append(local_);
-    out.push_back('@');
-  }
-  out.append(domain_);
-  return out;
-}
+std::string Jid::bareString() const { return joinParts(local_, domain_, {}); }
 
 }  // namespace telex
 

@@ -299,8 +299,12 @@ Connection::Io Connection::writeTls(std::size_t& written) {
   int err = SSL_get_error(ssl_.get(), r);
   if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
     tlsRetryLength_ = length;
-    (err == SSL_ERROR_WANT_WRITE ? writable_ : readable_) = false;
-    return err == SSL_ERROR_WANT_WRITE ? Io::WouldBlockWrite : Io::WouldBlockRead;
+    if (err == SSL_ERROR_WANT_WRITE) {
+      writable_ = false;
+      return Io::WouldBlockWrite;
+    }
+    readable_ = false;
+    return Io::WouldBlockRead;
   }
   ERR_clear_error();
   return Io::Error;

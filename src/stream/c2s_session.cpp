@@ -13,7 +13,7 @@
 namespace telex::stream {
 namespace {
 
-constexpr std::string_view kClientNs = "jabber:client";
+using router::kClientNs;
 constexpr std::size_t kMaxUnacked = 10000;   // a hibernating session this far behind is ended
 constexpr std::size_t kAckEvery = 5;         // request an ack after this many unacked stanzas
 constexpr std::size_t kMaxCsiBuffer = 200;   // presences held for an inactive client

@@ -3,13 +3,14 @@
 #include <memory>
 #include <string_view>
 
+#include "router/stanza_error.hpp"
 #include "stream/stream_management.hpp"
 #include "stream/stream_namespaces.hpp"
 
 namespace telex::stream {
 namespace {
 constexpr std::string_view kRegisterNs = "http://jabber.org/features/iq-register";
-constexpr std::string_view kClientNs = "jabber:client";
+using router::kClientNs;
 
 // The features element is in the stream namespace, written with the stream: prefix.
 net::SharedBytes featuresBytes(const xml::Element& features) {

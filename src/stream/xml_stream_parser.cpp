@@ -356,7 +356,7 @@ void XmlStreamParser::handleStart(const char* name, const char** atts) {
   std::size_t attributes = 0;
   for (const char** a = atts; *a != nullptr; a += 2) ++attributes;
   // One allocation instead of regrowth; a stanza gets room for the 'from' the router stamps.
-  if (attributes > 0 || level == 1) element.attrs().reserve(attributes + (level == 1 ? 1 : 0));
+  element.attrs().reserve(attributes + (level == 1 ? 1 : 0));
   for (const char** a = atts; *a != nullptr; a += 2) {
     const ExpandedName attrName = splitName(a[0]);
     std::string value(a[1]);

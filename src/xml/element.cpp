@@ -13,9 +13,9 @@ namespace {
 // Single-quoted attributes are the XMPP convention; every attribute value is written with these.
 constexpr char kQuote = '\'';
 
-// The only escaping routine. Text escapes & < > (and CR, which a parser would otherwise turn
-// into LF); attribute values also escape both quote kinds and TAB/LF/CR, which attribute-value
-// normalization would otherwise turn into spaces, so values survive a round trip exactly.
+// Text escapes & < > (and CR, which a parser would otherwise turn into LF); attribute values
+// also escape both quote kinds and TAB/LF/CR, which attribute-value normalization would
+// otherwise turn into spaces, so values survive a round trip exactly.
 std::string_view entityFor(char c, bool attribute) {
   switch (c) {
     case '&': return "&amp;";
@@ -45,6 +45,7 @@ bool mayNeedEscape(const char* p, bool attribute) {
   return attribute && (hasByte(word, '\'') || hasByte(word, '"') || hasByte(word, '\t') || hasByte(word, '\n'));
 }
 
+// The only escaping routine.
 void appendEscaped(std::string& out, std::string_view in, bool attribute) {
   out.reserve(out.size() + in.size());
   // Runs of characters that need no escaping (nearly all of them) are appended in one go, and
