@@ -4,6 +4,7 @@
 #include <expat.h>
 
 #include <algorithm>
+#include <array>
 #include <type_traits>
 #include <utility>
 
@@ -20,6 +21,9 @@ constexpr std::string_view kStreamsNamespace = "http://etherx.jabber.org/streams
 // feed() hands expat at most this much at a time, so size limits are checked at this granularity
 // even when a caller passes one huge buffer.
 constexpr std::size_t kSliceBytes = 4096;
+// A shared parser is re-primed after this much input, which bounds what its name tables and
+// pools can grow to, whatever names the streams use.
+constexpr std::uint64_t kSharedRecycleBytes = 1024 * 1024;
 
 struct ExpandedName {
   std::string_view ns;
@@ -68,6 +72,70 @@ StreamErrorCondition conditionForExpatError(XML_Error code) {
   }
 }
 
+// The thread's shared stanza parsers (a registry: one per worker thread).
+//
+// Each stream parsed its stanzas with its own expat parser, and with a thousand busy streams
+// every lookup in those parsers' name tables missed the cache. Between stanzas, though, a stream
+// is in a state that depends only on its root's namespace declarations, so a stanza that arrives
+// whole can be parsed by any parser primed with those declarations. One such parser per distinct
+// set of declarations (in practice one: jabber:client plus the stream prefix) serves every stream
+// of the thread and stays in cache. A stanza that arrives in pieces continues in the stream's own
+// parser (XmlStreamParser::parseShared).
+class SharedParsers {
+ public:
+  struct Entry {
+    std::string root;  // the synthetic root tag that primed it; the key
+    std::unique_ptr<XML_ParserStruct, void (*)(XML_ParserStruct*)> parser{nullptr, &XML_ParserFree};
+    std::uint64_t fed = 0;  // bytes parsed since priming: expat's byte index
+    bool ready = false;     // primed and between stanzas
+    bool busy = false;      // inside its own XML_Parse (a handler may parse another stream)
+  };
+
+  using Configure = void (*)(XML_Parser);
+
+  // A ready parser for `root`, or nullptr when none can be had (then the stream's own is used).
+  // `configure` installs the handlers after priming.
+  Entry* acquire(std::string_view root, Configure configure) {
+    Entry* entry = nullptr;
+    for (auto& e : entries_) {
+      if (e.parser && e.root == root) entry = &e;
+    }
+    if (entry == nullptr) {
+      for (auto& e : entries_) {
+        if (!e.parser && entry == nullptr) entry = &e;
+      }
+      if (entry == nullptr) return nullptr;  // an unusual root beyond the first few: not shared
+      entry->root.assign(root);
+      entry->parser.reset(XML_ParserCreateNS("UTF-8", kSeparator));
+      if (!entry->parser) return nullptr;
+      entry->ready = false;
+    }
+    if (entry->busy) return nullptr;
+    if (entry->ready && entry->fed > kSharedRecycleBytes) entry->ready = false;
+    if (!entry->ready && !prime(*entry, configure)) return nullptr;
+    return entry;
+  }
+
+ private:
+  static bool prime(Entry& entry, Configure configure) {
+    XML_Parser p = entry.parser.get();
+    if (XML_ParserReset(p, "UTF-8") != XML_TRUE) return false;
+    // No handlers yet: the root tag itself reports nothing.
+    if (XML_Parse(p, entry.root.data(), static_cast<int>(entry.root.size()), XML_FALSE) !=
+        XML_STATUS_OK) {
+      return false;
+    }
+    configure(p);
+    entry.fed = entry.root.size();
+    entry.ready = true;
+    return true;
+  }
+
+  std::array<Entry, 4> entries_;
+};
+
+thread_local SharedParsers tSharedParsers;
+
 }  // namespace
 
 // Static trampolines from expat's C callbacks to the member handlers.
@@ -108,6 +176,8 @@ struct XmlStreamParser::Callbacks {
   static void XMLCALL skippedEntity(void* userData, const XML_Char*, int) {
     self(userData).handleRestricted("entity reference");
   }
+
+  static void install(XML_Parser p);
 };
 
 void XmlStreamParser::ExpatDeleter::operator()(XML_ParserStruct* parser) const {
@@ -121,17 +191,8 @@ XmlStreamParser::XmlStreamParser(StreamParserHandler& handler, ParserLimits limi
 
 XmlStreamParser::~XmlStreamParser() = default;
 
-void XmlStreamParser::createParser() {
-  // Forcing UTF-8 means a BOM or encoding declaration cannot switch expat to another encoding;
-  // a declared non-UTF-8 encoding is refused in handleXmlDecl.
-  // A stream restart (after STARTTLS and SASL) reuses the parser and its buffers; reset keeps
-  // namespace processing but clears the handlers, which are set again below.
-  if (!parser_ || XML_ParserReset(parser_.get(), "UTF-8") != XML_TRUE) {
-    parser_.reset(XML_ParserCreateNS("UTF-8", kSeparator));
-  }
-  XML_Parser p = parser_.get();
-  if (p == nullptr) return;  // reported by the next feed()
-  XML_SetUserData(p, this);
+// Handlers for a fresh or reset parser; the user data is set before each use.
+void XmlStreamParser::Callbacks::install(XML_Parser p) {
   XML_SetElementHandler(p, &Callbacks::startElement, &Callbacks::endElement);
   XML_SetCharacterDataHandler(p, &Callbacks::characterData);
   XML_SetXmlDeclHandler(p, &Callbacks::xmlDecl);
@@ -148,54 +209,123 @@ void XmlStreamParser::createParser() {
 #endif
 }
 
+void XmlStreamParser::createParser() {
+  // Forcing UTF-8 means a BOM or encoding declaration cannot switch expat to another encoding;
+  // a declared non-UTF-8 encoding is refused in handleXmlDecl.
+  // A stream restart (after STARTTLS and SASL) reuses the parser and its buffers; reset keeps
+  // namespace processing but clears the handlers, which are set again.
+  if (!parser_ || XML_ParserReset(parser_.get(), "UTF-8") != XML_TRUE) {
+    parser_.reset(XML_ParserCreateNS("UTF-8", kSeparator));
+  }
+  ownFed_ = 0;
+  if (!parser_) return;  // reported by the next feed()
+  XML_SetUserData(parser_.get(), this);
+  Callbacks::install(parser_.get());
+}
+
 std::size_t XmlStreamParser::feed(std::string_view data) {
   if (failed_) return 0;
   if (closed_) return data.size();
-  if (released_ && !rebuildParser()) {
-    fail(StreamErrorCondition::InternalServerError, "cannot rebuild XML parser");
-    return afterParse(false, 0).value_or(0);
-  }
-  if (!parser_) {
-    fail(StreamErrorCondition::InternalServerError, "cannot allocate XML parser");
-    return afterParse(false, 0).value_or(0);
-  }
 
   std::size_t offset = 0;
+  feedBase_ = totalFed_;
   if (restartPending_) {
-    // Carrying on with the same stream: expat still holds the unconsumed tail of the last slice,
-    // which is the start of `data`.
-    const auto held = static_cast<std::size_t>(totalFed_ - resumeFrom_);
     restartPending_ = false;
-    feedBase_ = resumeFrom_;
-    if (data.size() < held) {
-      fail(StreamErrorCondition::InternalServerError, "stream bytes fed out of order after a pause");
-      return afterParse(false, data.size()).value_or(data.size());
+    // Unless the stream's own parser is suspended, nothing is held: `data` starts at resumeFrom_.
+    if (resumeHeld_) {
+      // Carrying on with the same stream: the own parser still holds the unconsumed tail of the
+      // last slice, which is the start of `data`.
+      resumeHeld_ = false;
+      const auto held = static_cast<std::size_t>(totalFed_ - resumeFrom_);
+      feedBase_ = resumeFrom_;
+      if (data.size() < held) {
+        fail(StreamErrorCondition::InternalServerError, "stream bytes fed out of order after a pause");
+        return afterParse(false, data.size()).value_or(data.size());
+      }
+      current_ = parser_.get();
+      inParse_ = true;
+      const XML_Status status = XML_ResumeParser(current_);
+      inParse_ = false;
+      if (auto result = afterParse(status == XML_STATUS_ERROR, data.size())) return *result;
+      offset = held;
     }
-    inParse_ = true;
-    const XML_Status status = XML_ResumeParser(parser_.get());
-    inParse_ = false;
-    if (auto result = afterParse(status == XML_STATUS_ERROR, data.size())) return *result;
-    offset = held;
-  } else {
-    feedBase_ = totalFed_;
   }
 
   while (offset < data.size()) {
     const std::size_t n = std::min(kSliceBytes, data.size() - offset);
-    inParse_ = true;
-    const XML_Status status =
-        XML_Parse(parser_.get(), data.data() + offset, static_cast<int>(n), XML_FALSE);
-    inParse_ = false;
-    totalFed_ += n;
+    bool shared = false;
+    std::optional<std::size_t> result;
+    if (atStanzaBoundary()) result = parseShared(data, offset, n, shared);
+    if (!shared) result = parseOwn(data.substr(offset, n), totalFed_, data.size());
     offset += n;
-    if (auto result = afterParse(status == XML_STATUS_ERROR, data.size())) return *result;
+    if (result) return *result;
   }
   return data.size();
 }
 
+// Between stanzas, with nothing held in any parser: the state a shared parser can take over.
+bool XmlStreamParser::atStanzaBoundary() const {
+  return !sharedRoot_.empty() && openElements_ == 1 && stack_.empty() && totalFed_ == mark_;
+}
+
+// Parses data[offset, offset + n) with the thread's shared parser, if one can be had (`used`).
+std::optional<std::size_t> XmlStreamParser::parseShared(std::string_view data, std::size_t offset,
+                                                        std::size_t n, bool& used) {
+  auto* shared = tSharedParsers.acquire(sharedRoot_, &Callbacks::install);
+  if (shared == nullptr) return std::nullopt;
+  used = true;
+  const std::uint64_t at = totalFed_;
+  current_ = shared->parser.get();
+  XML_SetUserData(current_, this);
+  indexBase_ = static_cast<std::int64_t>(at) - static_cast<std::int64_t>(shared->fed);
+  shared->busy = inShared_ = inParse_ = true;
+  const XML_Status status =
+      XML_Parse(current_, data.data() + offset, static_cast<int>(n), XML_FALSE);
+  shared->busy = inShared_ = inParse_ = false;
+  shared->fed += n;
+  // A restart stops the shared parser for good: the rest of the slice stays unconsumed.
+  totalFed_ = restartPending_ ? resumeFrom_ : at + n;
+
+  const bool running = status == XML_STATUS_OK && !halted() && !restartPending_;
+  // Only a stop between stanzas leaves nothing of this stream in the shared parser.
+  shared->ready = running && atStanzaBoundary();
+  if (running && !shared->ready) {
+    // The slice ended inside a stanza or a tag: parse that part again with the stream's own
+    // parser, which keeps it until the rest arrives. Nothing of it reached the handler yet.
+    const std::uint64_t from = mark_;
+    stack_.clear();
+    openElements_ = 1;
+    return parseOwn(data.substr(from - feedBase_, at + n - from), from, data.size());
+  }
+  return afterParse(status == XML_STATUS_ERROR, data.size());
+}
+
+// Parses `bytes`, which start at stream position `at`, with the stream's own parser.
+std::optional<std::size_t> XmlStreamParser::parseOwn(std::string_view bytes, std::uint64_t at,
+                                                     std::size_t fedSize) {
+  if (released_ && !rebuildParser()) {
+    fail(StreamErrorCondition::InternalServerError, "cannot rebuild XML parser");
+    return afterParse(false, fedSize);
+  }
+  if (!parser_) {
+    fail(StreamErrorCondition::InternalServerError, "cannot allocate XML parser");
+    return afterParse(false, fedSize);
+  }
+  current_ = parser_.get();
+  indexBase_ = static_cast<std::int64_t>(at) - static_cast<std::int64_t>(ownFed_);
+  inParse_ = true;
+  const XML_Status status =
+      XML_Parse(current_, bytes.data(), static_cast<int>(bytes.size()), XML_FALSE);
+  inParse_ = false;
+  ownFed_ += bytes.size();
+  totalFed_ = std::max(totalFed_, at + bytes.size());
+  return afterParse(status == XML_STATUS_ERROR, fedSize);
+}
+
 // Runs after every expat call; returns feed()'s result when parsing of this chunk has to stop.
 std::optional<std::size_t> XmlStreamParser::afterParse(bool expatError, std::size_t fedSize) {
-  if (expatError && !halted()) failFromExpat();
+  // A restart that stopped the shared parser makes expat report an abort: not an error.
+  if (expatError && !halted() && !restartPending_) failFromExpat();
   if (!halted() && !restartPending_) checkBufferedSize();
 
   // The final callbacks run after expat has returned and touch no member afterwards, so the
@@ -234,18 +364,19 @@ bool XmlStreamParser::rebuildParser() {
   released_ = false;
   createParser();
   if (!parser_) return false;
+  current_ = parser_.get();
   replaying_ = true;
   inParse_ = true;
   const XML_Status status =
-      XML_Parse(parser_.get(), rootTag_.data(), static_cast<int>(rootTag_.size()), XML_FALSE);
+      XML_Parse(current_, rootTag_.data(), static_cast<int>(rootTag_.size()), XML_FALSE);
   inParse_ = false;
   replaying_ = false;
   if (status != XML_STATUS_OK || halted()) {
     parser_.reset();
     return false;
   }
-  // The replayed bytes are not part of the stream: positions continue where they left off.
-  indexBase_ = static_cast<std::int64_t>(totalFed_) - static_cast<std::int64_t>(rootTag_.size());
+  // The replayed bytes are not part of the stream: parseOwn() maps positions past them.
+  ownFed_ = rootTag_.size();
   return true;
 }
 
@@ -265,10 +396,13 @@ void XmlStreamParser::reset() {
   openElements_ = 0;
   contentNamespace_.clear();
   rootTag_.clear();
+  rootDeclarations_.clear();
+  sharedRoot_.clear();
   indexBase_ = 0;
   released_ = false;
   totalFed_ = feedBase_ = stanzaStart_ = mark_ = resumeFrom_ = 0;
   failed_ = closed_ = closePending_ = restartRequested_ = restartPending_ = resetAfterParse_ = false;
+  resumeHeld_ = false;
   pendingError_.reset();
 }
 
@@ -278,14 +412,16 @@ void XmlStreamParser::fail(StreamErrorCondition condition, std::string text) {
   if (failed_) return;
   failed_ = true;
   pendingError_ = StreamError{condition, std::move(text)};
-  if (inParse_) XML_StopParser(parser_.get(), XML_FALSE);
+  if (inParse_) XML_StopParser(current_, XML_FALSE);
 }
 
 void XmlStreamParser::failFromExpat() {
-  XML_Parser p = parser_.get();
+  XML_Parser p = current_;
   const XML_Error code = XML_GetErrorCode(p);
-  std::string text = "XML error at line " + std::to_string(XML_GetCurrentLineNumber(p)) +
-                     ", column " + std::to_string(XML_GetCurrentColumnNumber(p)) + ": ";
+  // A byte position rather than expat's line and column, which count from wherever that parser
+  // started (a replayed root tag, or other streams' stanzas in a shared parser).
+  std::string text = "XML error at byte " +
+                     std::to_string(XML_GetCurrentByteIndex(p) + indexBase_) + " of the stream: ";
   if (const XML_LChar* message = XML_ErrorString(code)) text += message;
   fail(conditionForExpatError(code), std::move(text));
 }
@@ -304,7 +440,7 @@ void XmlStreamParser::checkBufferedSize() {
 }
 
 std::uint64_t XmlStreamParser::eventEnd() const {
-  XML_Parser p = parser_.get();
+  XML_Parser p = current_;
   return static_cast<std::uint64_t>(XML_GetCurrentByteIndex(p) + indexBase_) +
          static_cast<std::uint64_t>(XML_GetCurrentByteCount(p));
 }
@@ -323,12 +459,15 @@ void XmlStreamParser::afterUserCallback(std::uint64_t end) {
   if (halted()) return;
   restartPending_ = true;
   resumeFrom_ = end;
-  XML_StopParser(parser_.get(), XML_TRUE);
+  // The own parser is suspended and resumes if the stream carries on; a shared one serves other
+  // streams, so it is stopped for good and the rest of the slice is handed back unconsumed.
+  resumeHeld_ = !inShared_;
+  XML_StopParser(current_, inShared_ ? XML_FALSE : XML_TRUE);
 }
 
 void XmlStreamParser::handleStart(const char* name, const char** atts) {
   if (halted() || replaying_) return;
-  XML_Parser p = parser_.get();
+  XML_Parser p = current_;
   const auto start = static_cast<std::uint64_t>(XML_GetCurrentByteIndex(p) + indexBase_);
   const std::uint64_t end = start + static_cast<std::uint64_t>(XML_GetCurrentByteCount(p));
   const std::size_t level = openElements_;
@@ -381,7 +520,14 @@ void XmlStreamParser::handleStart(const char* name, const char** atts) {
     if (context != nullptr && offset >= 0 && count > 0 && offset + count <= size) {
       rootTag_.assign(context + offset, static_cast<std::size_t>(count));
     } else {
-      rootTag_.clear();  // this expat keeps no context: never released
+      rootTag_.clear();  // this expat keeps no context: never released nor shared
+    }
+    // A shared parser is primed with the root's name and namespace declarations only: they are
+    // all of the root that parsing a stanza depends on.
+    sharedRoot_.clear();
+    if (!rootTag_.empty()) {
+      const auto nameEnd = rootTag_.find_first_of(" \t\r\n/>", 1);
+      sharedRoot_ = rootTag_.substr(0, nameEnd) + rootDeclarations_ + ">";
     }
     handler_.onStreamOpen(element, contentNamespace_);
     afterUserCallback(end);
@@ -397,7 +543,7 @@ void XmlStreamParser::handleEnd() {
     openElements_ = 0;
     closed_ = true;
     closePending_ = true;  // reported once expat has returned
-    XML_StopParser(parser_.get(), XML_FALSE);
+    XML_StopParser(current_, XML_FALSE);
     return;
   }
   if (stanzaTooLarge(end)) return;
@@ -440,7 +586,11 @@ void XmlStreamParser::handleXmlDecl(const char* encoding) {
 void XmlStreamParser::handleNamespaceDecl(const char* prefix, const char* uri) {
   if (halted()) return;
   // Declarations are reported before their element's start handler; only the root's matter here.
-  if (openElements_ == 0 && prefix == nullptr) contentNamespace_ = uri != nullptr ? uri : "";
+  if (openElements_ != 0) return;
+  if (prefix == nullptr) contentNamespace_ = uri != nullptr ? uri : "";
+  rootDeclarations_ += prefix == nullptr ? " xmlns='" : " xmlns:" + std::string(prefix) + "='";
+  rootDeclarations_ += xml::escapeAttribute(uri != nullptr ? uri : "");
+  rootDeclarations_ += '\'';
 }
 
 void XmlStreamParser::handleRestricted(std::string_view what) {

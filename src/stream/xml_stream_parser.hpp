@@ -61,10 +61,11 @@ class XmlStreamParser {
   // True after a requestRestart() stopped parsing, until reset() or the next feed(). Check it after
   // every feed(): the stop may fall exactly at the end of the chunk, with everything consumed.
   bool restartPending() const { return restartPending_; }
-  // Frees expat's state (about 10 KB: buffers, pools, hash tables) between stanzas of an idle
-  // stream; the next feed() rebuilds it by replaying the stream's root tag, so parsing carries on
-  // as if nothing happened. Returns false (and keeps the parser) unless the stream is open, not
-  // inside a stanza, and expat holds no unparsed bytes. Not from inside a callback.
+  // Frees the stream's own expat state (about 10 KB: buffers, pools, hash tables) between
+  // stanzas of an idle stream; if the stream needs it again (a stanza that arrives in pieces), it
+  // is rebuilt by replaying the stream's root tag, so parsing carries on as if nothing happened.
+  // Returns false (and keeps the parser) unless the stream is open, not inside a stanza, and
+  // expat holds no unparsed bytes. Not from inside a callback.
   bool releaseIdle();
   bool released() const { return released_; }
 
@@ -76,6 +77,10 @@ class XmlStreamParser {
 
   void createParser();
   bool rebuildParser();
+  bool atStanzaBoundary() const;
+  std::optional<std::size_t> parseShared(std::string_view data, std::size_t offset, std::size_t n,
+                                         bool& usedShared);
+  std::optional<std::size_t> parseOwn(std::string_view bytes, std::uint64_t at, std::size_t fedSize);
   std::optional<std::size_t> afterParse(bool expatError, std::size_t fedSize);
   void fail(StreamErrorCondition condition, std::string text);
   void failFromExpat();
@@ -94,13 +99,17 @@ class XmlStreamParser {
 
   StreamParserHandler& handler_;
   ParserLimits limits_;
-  std::unique_ptr<XML_ParserStruct, ExpatDeleter> parser_;
+  std::unique_ptr<XML_ParserStruct, ExpatDeleter> parser_;  // the stream's own parser
+  XML_ParserStruct* current_ = nullptr;  // the parser of the running expat call: own or shared
 
   std::vector<xml::Element> stack_;  // the open stanza and its open descendants
   std::size_t openElements_ = 0;     // including the stream root
   std::string contentNamespace_;     // default namespace declared on the root
   std::string rootTag_;              // the root's start tag as received, replayed by rebuildParser()
-  std::int64_t indexBase_ = 0;       // expat byte index + this = absolute position
+  std::string rootDeclarations_;     // the root's namespace declarations, as attributes
+  std::string sharedRoot_;           // key of the thread's shared parser; empty: never shared
+  std::int64_t indexBase_ = 0;       // expat byte index of current_ + this = absolute position
+  std::uint64_t ownFed_ = 0;         // bytes given to parser_ since it was created or reset
 
   // Absolute byte positions since the last reset.
   std::uint64_t totalFed_ = 0;     // bytes handed to expat
@@ -114,7 +123,9 @@ class XmlStreamParser {
   bool closed_ = false;
   bool closePending_ = false;      // onStreamClose not yet delivered
   bool restartRequested_ = false;  // set by the handler, acted on when its callback returns
-  bool restartPending_ = false;    // expat is suspended at resumeFrom_
+  bool restartPending_ = false;    // parsing stopped at resumeFrom_ for a restart
+  bool resumeHeld_ = false;        // ...and parser_ is suspended there, holding the rest
+  bool inShared_ = false;          // the running expat call is the thread's shared parser
   bool resetAfterParse_ = false;
   bool released_ = false;   // expat freed by releaseIdle(), rebuilt on the next feed()
   bool replaying_ = false;  // rebuildParser() is feeding rootTag_: no events

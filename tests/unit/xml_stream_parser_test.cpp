@@ -713,7 +713,6 @@ TEST(XmlStreamParser, ReleaseIdleAtEverySplitKeepsTheStream) {
     }
     f.parser.feed(all.substr(cut));
     ASSERT_EQ(f.handler.events, expected) << "released at " << cut;
-    EXPECT_FALSE(f.parser.released());
   }
   // Right after the header and after each of the first stanzas and keepalives.
   EXPECT_GE(releases, 5u);
@@ -738,9 +737,13 @@ TEST(XmlStreamParser, ReleaseIdleKeepsRootNamespaceBindings) {
       "<s:stream xmlns='jabber:client' xmlns:s='http://etherx.jabber.org/streams' xmlns:x='urn:x' "
       "to='example.com' version='1.0'>");
   ASSERT_TRUE(f.parser.releaseIdle());
-  f.parser.feed("<x:ping id='1'/>");
+  // Stanzas in pieces: the stream's own parser is rebuilt for each and released again.
+  f.parser.feed("<x:ping i");
+  EXPECT_FALSE(f.parser.released());
+  f.parser.feed("d='1'/>");
   ASSERT_TRUE(f.parser.releaseIdle());
-  f.parser.feed("<message><body>hi</body></message>");
+  f.parser.feed("<message><body>h");
+  f.parser.feed("i</body></message>");
   ASSERT_TRUE(f.parser.releaseIdle());
   f.parser.feed("</s:stream>");
   EXPECT_EQ(f.handler.events,
@@ -801,6 +804,112 @@ TEST(XmlStreamParser, ResetAfterReleaseStartsANewStream) {
   EXPECT_EQ(f.handler.headers.size(), 2u);
   EXPECT_EQ(f.handler.stanzas.size(), 1u);
   EXPECT_TRUE(f.handler.errors.empty());
+}
+
+// The header of a stream whose root declares one more prefix, so it needs its own shared parser.
+constexpr std::string_view kPrefixedHeader =
+    "<s:stream xmlns='jabber:client' xmlns:s='http://etherx.jabber.org/streams' xmlns:x='urn:x' "
+    "to='example.com' version='1.0'>";
+
+std::vector<std::string> someStanzas() {
+  return {"<message to='a@example.com' id='1'><body>one &amp; &#x263A;</body></message>",
+          "<iq type='get' id='2'><query xmlns='jabber:iq:roster'/></iq>",
+          "<presence><status>here</status><c xmlns='http://jabber.org/protocol/caps' node='n'/></presence>",
+          "<message id='3'><body><![CDATA[<cdata>]]></body><y:z xmlns:y='urn:y' y:a='1'/></message>"};
+}
+
+// Streams on one thread share parsers between stanzas; interleaving their stanzas, whole or in
+// pieces, must give each exactly the events it gets alone.
+TEST(XmlStreamParser, InterleavedStreamsGetTheirOwnEvents) {
+  const std::vector<std::string> stanzas = someStanzas();
+  std::string alone;
+  for (const auto& s : stanzas) alone += s;
+  const auto expectedA = parseWhole(std::string(kBareHeader) + alone);
+  const auto expectedB = parseWhole(std::string(kPrefixedHeader) + "<x:ping/>" + alone);
+  for (std::size_t cut = 0; cut < 40; ++cut) {
+    Fixture a;
+    Fixture b;
+    a.parser.feed(kBareHeader);
+    b.parser.feed(kPrefixedHeader);
+    b.parser.feed("<x:ping/>");
+    for (const auto& s : stanzas) {
+      const std::string_view all(s);
+      const std::size_t at = std::min(cut, s.size());
+      a.parser.feed(all.substr(0, at));
+      b.parser.feed(all);  // whole, while a's stanza is half-way
+      a.parser.feed(all.substr(at));
+    }
+    ASSERT_EQ(a.handler.events, expectedA) << "cut " << cut;
+    ASSERT_EQ(b.handler.events, expectedB) << "cut " << cut;
+  }
+}
+
+TEST(XmlStreamParser, AnErrorInOneStreamLeavesTheOthersAlone) {
+  Fixture a;
+  Fixture b;
+  a.parser.feed(kBareHeader);
+  b.parser.feed(kBareHeader);
+  a.parser.feed("<presence/>");
+  b.parser.feed("<presence/>");
+  a.parser.feed("<q:presence/>");  // unbound prefix
+  b.parser.feed("<message><body>still here</body></message>");
+  a.parser.feed("<presence/>");
+  b.parser.feed("</stream:stream>");
+  ASSERT_EQ(a.handler.errors.size(), 1u);
+  EXPECT_EQ(a.handler.errors[0].condition, StreamErrorCondition::BadNamespacePrefix);
+  EXPECT_NE(a.handler.errors[0].text.find("at byte "), std::string::npos);
+  EXPECT_EQ(a.handler.stanzas.size(), 1u);
+  Fixture c;  // a stream after another one closed and one failed
+  c.parser.feed(kBareHeader);
+  c.parser.feed("<presence/>");
+  EXPECT_TRUE(b.handler.errors.empty());
+  EXPECT_EQ(b.handler.events.back(), "close");
+  ASSERT_EQ(b.handler.stanzas.size(), 2u);
+  EXPECT_EQ(b.handler.stanzas[1].childText("body"), "still here");
+  EXPECT_TRUE(c.handler.errors.empty());
+  EXPECT_EQ(c.handler.stanzas.size(), 1u);
+}
+
+// A handler may parse other XML (stored data, a resumed session's queue) while a shared parser
+// is inside its stanza callback.
+TEST(XmlStreamParser, NestedParseInsideAStanzaCallback) {
+  Fixture f;
+  std::vector<std::string> nested;
+  f.handler.onStanzaHook = [&](const Element&) {
+    nested = parseWhole(std::string(kBareHeader) + "<presence/>" + "<message/>");
+  };
+  f.parser.feed(kBareHeader);
+  f.parser.feed("<iq type='get' id='1'/>");
+  f.parser.feed("<presence/>");
+  EXPECT_EQ(nested.size(), 3u);
+  EXPECT_EQ(f.handler.stanzas.size(), 2u);
+  EXPECT_TRUE(f.handler.errors.empty());
+}
+
+// Past the recycling threshold the shared parser is primed afresh; positions and limits stay exact.
+TEST(XmlStreamParser, ManyStanzasThroughTheSharedParser) {
+  const ParserLimits limits{300, 48};
+  Fixture a({400, 48});
+  Fixture b({400, 48});
+  a.parser.feed(kBareHeader);
+  b.parser.feed(kPrefixedHeader);
+  a.parser.setLimits(limits);
+  b.parser.setLimits(limits);
+  const std::string prefix = "<message><body>";
+  const std::string suffix = "</body></message>";
+  const std::string exact = prefix + std::string(300 - prefix.size() - suffix.size(), 'm') + suffix;
+  constexpr int kCount = 8000;  // 2.4 MB per stream
+  for (int i = 0; i < kCount; ++i) {
+    a.parser.feed(exact);
+    b.parser.feed(exact);
+  }
+  EXPECT_TRUE(a.handler.errors.empty());
+  EXPECT_TRUE(b.handler.errors.empty());
+  EXPECT_EQ(a.handler.stanzas.size(), std::size_t{kCount});
+  EXPECT_EQ(b.handler.stanzas.size(), std::size_t{kCount});
+  a.parser.feed(prefix + "m" + exact.substr(prefix.size()));  // one byte over
+  ASSERT_EQ(a.handler.errors.size(), 1u);
+  EXPECT_EQ(a.handler.errors[0].condition, StreamErrorCondition::PolicyViolation);
 }
 
 }  // namespace
