@@ -3,7 +3,9 @@
 // reports throughput, latency, loss and the server's RSS and CPU time read from
 // /proc/<server-pid>. One thread, one io_context: every counter below is touched from that thread
 // only.
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -12,8 +14,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <cstdint>
 #include <fstream>
 #include <functional>
@@ -29,6 +33,7 @@
 #include "histogram.hpp"
 #include "pacing.hpp"
 #include "scanner.hpp"
+#include "net/poller.hpp"
 #include "stanzas.hpp"
 #include "stream/xml_stream_parser.hpp"
 #include "util/base64.hpp"
@@ -153,7 +158,13 @@ struct Phase {
 
 class Driver;
 
-class Session : public telex::stream::StreamParserHandler, public std::enable_shared_from_this<Session> {
+// Plain TCP sessions leave Asio once connected: the driver's net::Poller watches them, and reads
+// stop at a short read instead of asking again for the EAGAIN that Asio's next read would get.
+// The driver shares the machine with the server it measures, so its CPU time is the server's
+// noise. TLS sessions stay on Asio's SSL stream.
+class Session : public telex::stream::StreamParserHandler,
+                public telex::net::PollClient,
+                public std::enable_shared_from_this<Session> {
  public:
   // Dropped: closed on purpose by the driver (reconnect), which no longer hears from it.
   enum class State { Connecting, Auth, Bind, Roster, Ready, Failed, Dropped };
@@ -165,6 +176,9 @@ class Session : public telex::stream::StreamParserHandler, public std::enable_sh
         resource_(std::move(resource)),
         parser_(std::make_unique<telex::stream::XmlStreamParser>(
             *this, telex::stream::ParserLimits{1024 * 1024, 48})) {}
+  ~Session() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
 
   void start(const tcp::endpoint& server, const asio::ip::address& local);
   void send(std::string_view data);
@@ -196,6 +210,10 @@ class Session : public telex::stream::StreamParserHandler, public std::enable_sh
   void receive(std::string_view data);
   bool parse(std::string_view data);
   void flush();
+  void onPollEvents(std::uint32_t events) override;
+  void readPlain(bool toEndOfFile);
+  void writePlain();
+  void closeSocket(bool reset);
   tcp::socket& socket() { return stream_.next_layer(); }
   void onStreamOpen(const telex::xml::Element&, std::string_view) override {}
   void onStanza(telex::xml::Element stanza) override;
@@ -218,6 +236,9 @@ class Session : public telex::stream::StreamParserHandler, public std::enable_sh
   std::string outbox_;
   std::string writing_;
   bool writeActive_ = false;
+  int fd_ = -1;  // plain TCP once connected: released from Asio, watched by the driver's Poller
+  std::uint64_t pollToken_ = 0;
+  bool writable_ = false;
 };
 
 class Driver {
@@ -245,6 +266,7 @@ class Driver {
     return buf;
   }
   const Options& options() const { return options_; }
+  telex::net::Poller& poller() { return poller_; }
 
  private:
   void log(const std::string& line) const {
@@ -276,6 +298,7 @@ class Driver {
   Options options_;
   ProcStats server_;
   asio::io_context io_{1};  // one thread: lets Asio skip some locking
+  telex::net::Poller poller_{io_};  // plain TCP sessions' readiness
   asio::steady_timer timer_;
   // --tls: a benchmark on loopback against a self-signed certificate; no verification.
   asio::ssl::context tlsContext_{asio::ssl::context::tls_client};
@@ -337,8 +360,75 @@ void Session::start(const tcp::endpoint& server, const asio::ip::address& local)
 
 void Session::begin() {
   state_ = State::Auth;
+  if (!tls_) {
+    boost::system::error_code ec;
+    socket().non_blocking(true, ec);
+    if (!ec) fd_ = socket().release(ec);
+    if (ec || fd_ < 0) return fail("socket: " + ec.message());
+    pollToken_ = driver_.poller().add(fd_, *this, shared_from_this());
+    if (pollToken_ == 0) return fail(std::string("epoll: ") + std::strerror(errno));
+    writable_ = true;
+  }
   send(telex::bench::streamHeader(driver_.options().domain));
-  read();
+  if (tls_) read();
+}
+
+void Session::onPollEvents(std::uint32_t events) {
+  if (closed()) return;
+  if ((events & EPOLLOUT) != 0) {
+    writable_ = true;
+    writePlain();
+  }
+  const std::uint32_t hangup = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+  if (!closed() && (events & (EPOLLIN | hangup)) != 0) readPlain((events & hangup) != 0);
+}
+
+void Session::readPlain(bool toEndOfFile) {
+  while (!closed()) {
+    const ssize_t n = ::recv(fd_, buffer_.data(), buffer_.size(), 0);
+    if (n > 0) {
+      receive(std::string_view(buffer_.data(), static_cast<std::size_t>(n)));
+      // A short read took all there was: more data is a new edge. After a hang-up, read on to
+      // the end of file, which brings no further edge.
+      if (static_cast<std::size_t>(n) < buffer_.size() && !toEndOfFile) return;
+    } else if (n == 0) {
+      return fail("read: End of file");
+    } else if (errno != EINTR) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      return fail(std::string("read: ") + std::strerror(errno));
+    }
+  }
+}
+
+void Session::writePlain() {
+  std::size_t sent = 0;
+  while (writable_ && sent < outbox_.size() && !closed()) {
+    const ssize_t n = ::send(fd_, outbox_.data() + sent, outbox_.size() - sent, MSG_NOSIGNAL);
+    if (n >= 0) {
+      sent += static_cast<std::size_t>(n);
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      writable_ = false;  // the rest goes on the next EPOLLOUT edge
+    } else if (errno != EINTR) {
+      return fail(std::string("write: ") + std::strerror(errno));
+    }
+  }
+  outbox_.erase(0, sent);
+}
+
+void Session::closeSocket(bool reset) {
+  boost::system::error_code ignored;
+  if (fd_ < 0) {
+    if (reset) socket().set_option(asio::socket_base::linger(true, 0), ignored);
+    socket().close(ignored);
+    return;
+  }
+  driver_.poller().remove(pollToken_);
+  if (reset) {
+    const linger abort{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  }
+  ::close(fd_);
+  fd_ = -1;
 }
 
 void Session::read() {
@@ -385,7 +475,11 @@ bool Session::parse(std::string_view data) {
 void Session::send(std::string_view data) {
   if (closed()) return;
   outbox_ += data;
-  if (!writeActive_) flush();
+  if (fd_ >= 0) {
+    writePlain();
+  } else if (!writeActive_) {
+    flush();
+  }
 }
 
 void Session::flush() {
@@ -407,17 +501,14 @@ void Session::flush() {
 void Session::fail(std::string why) {
   if (closed()) return;
   state_ = State::Failed;
-  boost::system::error_code ignored;
-  socket().close(ignored);
+  closeSocket(false);
   driver_.onFailed(*this, why);
 }
 
 void Session::drop() {
   if (closed()) return;
   state_ = State::Dropped;
-  boost::system::error_code ignored;
-  socket().set_option(asio::socket_base::linger(true, 0), ignored);  // close() then sends RST
-  socket().close(ignored);
+  closeSocket(true);  // RST, not FIN
 }
 
 void Session::onSasl(const telex::xml::Element& stanza) {
