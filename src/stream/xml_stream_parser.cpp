@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <type_traits>
 #include <utility>
 
@@ -93,23 +94,33 @@ class SharedParsers {
 
   using Configure = void (*)(XML_Parser);
 
-  // A ready parser for `root`, or nullptr when none can be had (then the stream's own is used).
-  // `configure` installs the handlers after priming.
-  Entry* acquire(std::string_view root, Configure configure) {
-    Entry* entry = nullptr;
-    for (auto& e : entries_) {
-      if (e.parser && e.root == root) entry = &e;
+  SharedParsers() : id_(nextId_.fetch_add(1, std::memory_order_relaxed) + 1) {}
+  // Tells this thread's registry from any other, past or present: a stream keeps the index of
+  // its entry, valid only in the registry it came from.
+  std::uint64_t id() const { return id_; }
+
+  // The index of the entry for `root`, taken now if need be; -1 when all are held by other roots
+  // (an unusual root beyond the first few is simply not shared). An entry keeps its root for good.
+  int indexOf(std::string_view root) {
+    int free = -1;
+    for (int i = 0; i < static_cast<int>(entries_.size()); ++i) {
+      if (entries_[i].parser && entries_[i].root == root) return i;
+      if (!entries_[i].parser && free < 0) free = i;
     }
-    if (entry == nullptr) {
-      for (auto& e : entries_) {
-        if (!e.parser && entry == nullptr) entry = &e;
-      }
-      if (entry == nullptr) return nullptr;  // an unusual root beyond the first few: not shared
-      entry->root.assign(root);
-      entry->parser.reset(XML_ParserCreateNS("UTF-8", kSeparator));
-      if (!entry->parser) return nullptr;
-      entry->ready = false;
-    }
+    if (free < 0) return -1;
+    Entry& entry = entries_[static_cast<std::size_t>(free)];
+    entry.parser.reset(XML_ParserCreateNS("UTF-8", kSeparator));
+    if (!entry.parser) return -1;
+    entry.root.assign(root);
+    entry.ready = false;
+    return free;
+  }
+
+  // The entry at `index`, primed and ready, or nullptr when it cannot be had right now (then the
+  // stream's own parser is used). `configure` installs the handlers after priming.
+  Entry* acquire(int index, Configure configure) {
+    if (index < 0) return nullptr;
+    Entry* entry = &entries_[static_cast<std::size_t>(index)];
     if (entry->busy) return nullptr;
     if (entry->ready && entry->fed > kSharedRecycleBytes) entry->ready = false;
     if (!entry->ready && !prime(*entry, configure)) return nullptr;
@@ -131,6 +142,8 @@ class SharedParsers {
     return true;
   }
 
+  static inline std::atomic<std::uint64_t> nextId_{0};
+  std::uint64_t id_;
   std::array<Entry, 4> entries_;
 };
 
@@ -271,7 +284,12 @@ bool XmlStreamParser::atStanzaBoundary() const {
 // Parses data[offset, offset + n) with the thread's shared parser, if one can be had (`used`).
 std::optional<std::size_t> XmlStreamParser::parseShared(std::string_view data, std::size_t offset,
                                                         std::size_t n, bool& used) {
-  auto* shared = tSharedParsers.acquire(sharedRoot_, &Callbacks::install);
+  if (sharedRegistry_ != tSharedParsers.id()) {
+    // First stanza on this thread: find the entry once rather than compare roots every time.
+    sharedIndex_ = tSharedParsers.indexOf(sharedRoot_);
+    sharedRegistry_ = tSharedParsers.id();
+  }
+  auto* shared = tSharedParsers.acquire(sharedIndex_, &Callbacks::install);
   if (shared == nullptr) return std::nullopt;
   used = true;
   const std::uint64_t at = totalFed_;
@@ -398,6 +416,7 @@ void XmlStreamParser::reset() {
   rootTag_.clear();
   rootDeclarations_.clear();
   sharedRoot_.clear();
+  sharedRegistry_ = 0;
   indexBase_ = 0;
   released_ = false;
   totalFed_ = feedBase_ = stanzaStart_ = mark_ = resumeFrom_ = 0;
@@ -525,6 +544,7 @@ void XmlStreamParser::handleStart(const char* name, const char** atts) {
     // A shared parser is primed with the root's name and namespace declarations only: they are
     // all of the root that parsing a stanza depends on.
     sharedRoot_.clear();
+    sharedRegistry_ = 0;
     if (!rootTag_.empty()) {
       const auto nameEnd = rootTag_.find_first_of(" \t\r\n/>", 1);
       sharedRoot_ = rootTag_.substr(0, nameEnd) + rootDeclarations_ + ">";

@@ -108,6 +108,8 @@ class XmlStreamParser {
   std::string rootTag_;              // the root's start tag as received, replayed by rebuildParser()
   std::string rootDeclarations_;     // the root's namespace declarations, as attributes
   std::string sharedRoot_;           // key of the thread's shared parser; empty: never shared
+  std::uint64_t sharedRegistry_ = 0;  // the thread registry sharedIndex_ belongs to
+  int sharedIndex_ = -1;              // the shared parser's entry there (-1: none)
   std::int64_t indexBase_ = 0;       // expat byte index of current_ + this = absolute position
   std::uint64_t ownFed_ = 0;         // bytes given to parser_ since it was created or reset
 

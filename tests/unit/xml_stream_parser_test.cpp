@@ -870,6 +870,30 @@ TEST(XmlStreamParser, AnErrorInOneStreamLeavesTheOthersAlone) {
   EXPECT_EQ(c.handler.stanzas.size(), 1u);
 }
 
+// More distinct roots than the thread shares parsers for: the rest use their own parsers.
+TEST(XmlStreamParser, ManyDistinctRootsAllParse) {
+  std::vector<std::unique_ptr<Fixture>> streams;
+  for (int i = 0; i < 7; ++i) {
+    streams.push_back(std::make_unique<Fixture>());
+    const std::string prefix = "p" + std::to_string(i);
+    streams.back()->parser.feed("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+                                "xmlns:" + prefix + "='urn:" + prefix + "' to='example.com' version='1.0'>");
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 7; ++i) {
+      const std::string prefix = "p" + std::to_string(i);
+      streams[i]->parser.feed("<" + prefix + ":x n='" + std::to_string(round) + "'/>");
+    }
+  }
+  for (int i = 0; i < 7; ++i) {
+    const auto& f = *streams[i];
+    EXPECT_TRUE(f.handler.errors.empty()) << i;
+    ASSERT_EQ(f.handler.stanzas.size(), 3u) << i;
+    EXPECT_EQ(f.handler.stanzas[2].xmlns(), "urn:p" + std::to_string(i));
+    EXPECT_EQ(f.handler.stanzas[2].attr("n"), "2");
+  }
+}
+
 // A handler may parse other XML (stored data, a resumed session's queue) while a shared parser
 // is inside its stanza callback.
 TEST(XmlStreamParser, NestedParseInsideAStanzaCallback) {
