@@ -18,8 +18,8 @@ constexpr std::size_t kMaxUnacked = 10000;   // a hibernating session this far b
 constexpr std::size_t kAckEvery = 5;         // request an ack after this many unacked stanzas
 constexpr std::size_t kMaxCsiBuffer = 200;   // presences held for an inactive client
 constexpr int kMaxSaslAttempts = 5;
-// A bound stream quiet this long gives its expat state back (XmlStreamParser::releaseIdle):
-// idle sessions then hold a few KB instead of ~14 KB; rebuilding costs a few microseconds.
+// A bound stream quiet this long gives back the expat state of its own, if a header or stanza in
+// pieces made it need one (XmlStreamParser::releaseIdle); rebuilding costs a few microseconds.
 constexpr auto kParserIdle = std::chrono::seconds(1);
 
 ParserLimits limitsFor(const config::Config& config, bool authenticated) {

@@ -80,8 +80,10 @@ StreamErrorCondition conditionForExpatError(XML_Error code) {
 // is in a state that depends only on its root's namespace declarations, so a stanza that arrives
 // whole can be parsed by any parser primed with those declarations. One such parser per distinct
 // set of declarations (in practice one: jabber:client plus the stream prefix) serves every stream
-// of the thread and stays in cache. A stanza that arrives in pieces continues in the stream's own
-// parser (XmlStreamParser::parseShared).
+// of the thread and stays in cache. A header parser, reset for each stream, starts streams, so a
+// stream whose header and stanzas arrive whole never allocates an expat parser of its own. A
+// header or stanza that arrives in pieces continues in the stream's own parser
+// (XmlStreamParser::parseShared).
 class SharedParsers {
  public:
   struct Entry {
@@ -116,6 +118,16 @@ class SharedParsers {
     return free;
   }
 
+  // The parser for stream starts: reset for each stream, so a stream that opens in one read never
+  // needs a parser of its own. nullptr when busy or unavailable.
+  Entry* acquireHeader(Configure configure) {
+    if (header_.busy) return nullptr;
+    if (!header_.parser) header_.parser.reset(XML_ParserCreateNS("UTF-8", kSeparator));
+    if (!header_.parser || !prime(header_, configure)) return nullptr;
+    header_.ready = false;  // its state is one stream's until the next reset
+    return &header_;
+  }
+
   // The entry at `index`, primed and ready, or nullptr when it cannot be had right now (then the
   // stream's own parser is used). `configure` installs the handlers after priming.
   Entry* acquire(int index, Configure configure) {
@@ -131,9 +143,10 @@ class SharedParsers {
   static bool prime(Entry& entry, Configure configure) {
     XML_Parser p = entry.parser.get();
     if (XML_ParserReset(p, "UTF-8") != XML_TRUE) return false;
-    // No handlers yet: the root tag itself reports nothing.
-    if (XML_Parse(p, entry.root.data(), static_cast<int>(entry.root.size()), XML_FALSE) !=
-        XML_STATUS_OK) {
+    // No handlers yet: the root tag itself reports nothing. (The header entry has no root.)
+    if (!entry.root.empty() &&
+        XML_Parse(p, entry.root.data(), static_cast<int>(entry.root.size()), XML_FALSE) !=
+            XML_STATUS_OK) {
       return false;
     }
     configure(p);
@@ -145,7 +158,21 @@ class SharedParsers {
   static inline std::atomic<std::uint64_t> nextId_{0};
   std::uint64_t id_;
   std::array<Entry, 4> entries_;
+  Entry header_;
 };
+
+// Moving a stream that started in a shared parser to a parser of its own replays the root tag,
+// which needs expat to keep the input context (XML_CONTEXT_BYTES, on in every packaged build).
+bool expatKeepsContext() {
+  static const bool keeps = [] {
+    for (const XML_Feature* f = XML_GetFeatureList(); f != nullptr && f->feature != XML_FEATURE_END;
+         ++f) {
+      if (f->feature == XML_FEATURE_CONTEXT_BYTES) return f->value > 0;
+    }
+    return false;
+  }();
+  return keeps;
+}
 
 thread_local SharedParsers tSharedParsers;
 
@@ -197,10 +224,9 @@ void XmlStreamParser::ExpatDeleter::operator()(XML_ParserStruct* parser) const {
   XML_ParserFree(parser);
 }
 
+// The stream's own expat parser is made only when a read cannot go through a shared one.
 XmlStreamParser::XmlStreamParser(StreamParserHandler& handler, ParserLimits limits)
-    : handler_(handler), limits_(limits) {
-  createParser();
-}
+    : handler_(handler), limits_(limits) {}
 
 XmlStreamParser::~XmlStreamParser() = default;
 
@@ -268,7 +294,7 @@ std::size_t XmlStreamParser::feed(std::string_view data) {
     const std::size_t n = std::min(kSliceBytes, data.size() - offset);
     bool shared = false;
     std::optional<std::size_t> result;
-    if (atStanzaBoundary()) result = parseShared(data, offset, n, shared);
+    if (atStanzaBoundary() || atStreamStart()) result = parseShared(data, offset, n, shared);
     if (!shared) result = parseOwn(data.substr(offset, n), totalFed_, data.size());
     offset += n;
     if (result) return *result;
@@ -281,15 +307,23 @@ bool XmlStreamParser::atStanzaBoundary() const {
   return !sharedRoot_.empty() && openElements_ == 1 && stack_.empty() && totalFed_ == mark_;
 }
 
-// Parses data[offset, offset + n) with the thread's shared parser, if one can be had (`used`).
+// Nothing of this stream parsed yet: the thread's header parser can start it.
+bool XmlStreamParser::atStreamStart() const {
+  return totalFed_ == 0 && openElements_ == 0 && expatKeepsContext();
+}
+
+// Parses data[offset, offset + n) with one of the thread's shared parsers, if one can be had
+// (`used`): the header parser at the start of a stream, else the one for the stream's root.
 std::optional<std::size_t> XmlStreamParser::parseShared(std::string_view data, std::size_t offset,
                                                         std::size_t n, bool& used) {
-  if (sharedRegistry_ != tSharedParsers.id()) {
+  const bool streamStart = openElements_ == 0;
+  if (!streamStart && sharedRegistry_ != tSharedParsers.id()) {
     // First stanza on this thread: find the entry once rather than compare roots every time.
     sharedIndex_ = tSharedParsers.indexOf(sharedRoot_);
     sharedRegistry_ = tSharedParsers.id();
   }
-  auto* shared = tSharedParsers.acquire(sharedIndex_, &Callbacks::install);
+  auto* shared = streamStart ? tSharedParsers.acquireHeader(&Callbacks::install)
+                             : tSharedParsers.acquire(sharedIndex_, &Callbacks::install);
   if (shared == nullptr) return std::nullopt;
   used = true;
   const std::uint64_t at = totalFed_;
@@ -305,11 +339,15 @@ std::optional<std::size_t> XmlStreamParser::parseShared(std::string_view data, s
   totalFed_ = restartPending_ ? resumeFrom_ : at + n;
 
   const bool running = status == XML_STATUS_OK && !halted() && !restartPending_;
-  // Only a stop between stanzas leaves nothing of this stream in the shared parser.
-  shared->ready = running && atStanzaBoundary();
-  if (running && !shared->ready) {
-    // The slice ended inside a stanza or a tag: parse that part again with the stream's own
-    // parser, which keeps it until the rest arrives. Nothing of it reached the handler yet.
+  const bool clean = running && atStanzaBoundary();
+  // Only a stop between stanzas leaves nothing of this stream in a stanza parser; the header
+  // parser is reset for every stream anyway.
+  if (!streamStart) shared->ready = clean;
+  if (running && !clean) {
+    // The slice ended inside the header, a stanza or a tag: parse that part again with the
+    // stream's own parser, which keeps it until the rest arrives. Nothing of it reached the
+    // handler yet (a header that did not end reported nothing).
+    if (openElements_ == 0) return parseOwn(data.substr(0, at + n - feedBase_), 0, data.size());
     const std::uint64_t from = mark_;
     stack_.clear();
     openElements_ = 1;
@@ -321,10 +359,11 @@ std::optional<std::size_t> XmlStreamParser::parseShared(std::string_view data, s
 // Parses `bytes`, which start at stream position `at`, with the stream's own parser.
 std::optional<std::size_t> XmlStreamParser::parseOwn(std::string_view bytes, std::uint64_t at,
                                                      std::size_t fedSize) {
-  if (released_ && !rebuildParser()) {
+  if ((released_ || (!parser_ && openElements_ > 0)) && !rebuildParser()) {
     fail(StreamErrorCondition::InternalServerError, "cannot rebuild XML parser");
     return afterParse(false, fedSize);
   }
+  if (!parser_) createParser();  // a stream start that did not come whole
   if (!parser_) {
     fail(StreamErrorCondition::InternalServerError, "cannot allocate XML parser");
     return afterParse(false, fedSize);
@@ -409,7 +448,7 @@ void XmlStreamParser::reset() {
     requestRestart();
     return;
   }
-  createParser();
+  if (parser_) createParser();  // else made on demand
   stack_.clear();
   openElements_ = 0;
   contentNamespace_.clear();

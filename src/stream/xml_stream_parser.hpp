@@ -61,11 +61,12 @@ class XmlStreamParser {
   // True after a requestRestart() stopped parsing, until reset() or the next feed(). Check it after
   // every feed(): the stop may fall exactly at the end of the chunk, with everything consumed.
   bool restartPending() const { return restartPending_; }
-  // Frees the stream's own expat state (about 10 KB: buffers, pools, hash tables) between
-  // stanzas of an idle stream; if the stream needs it again (a stanza that arrives in pieces), it
-  // is rebuilt by replaying the stream's root tag, so parsing carries on as if nothing happened.
-  // Returns false (and keeps the parser) unless the stream is open, not inside a stanza, and
-  // expat holds no unparsed bytes. Not from inside a callback.
+  // A stream has expat state of its own (about 10 KB: buffers, pools, hash tables) only once a
+  // header or stanza arrived in pieces; whole ones go through the thread's shared parsers. This
+  // frees that state between stanzas of an idle stream; if the stream needs it again, it is
+  // rebuilt by replaying the stream's root tag, so parsing carries on as if nothing happened.
+  // Returns false when there is nothing to free, or unless the stream is open, not inside a
+  // stanza, and expat holds no unparsed bytes. Not from inside a callback.
   bool releaseIdle();
   bool released() const { return released_; }
 
@@ -78,6 +79,7 @@ class XmlStreamParser {
   void createParser();
   bool rebuildParser();
   bool atStanzaBoundary() const;
+  bool atStreamStart() const;
   std::optional<std::size_t> parseShared(std::string_view data, std::size_t offset, std::size_t n,
                                          bool& usedShared);
   std::optional<std::size_t> parseOwn(std::string_view bytes, std::uint64_t at, std::size_t fedSize);
@@ -129,7 +131,7 @@ class XmlStreamParser {
   bool resumeHeld_ = false;        // ...and parser_ is suspended there, holding the rest
   bool inShared_ = false;          // the running expat call is the thread's shared parser
   bool resetAfterParse_ = false;
-  bool released_ = false;   // expat freed by releaseIdle(), rebuilt on the next feed()
+  bool released_ = false;   // expat freed by releaseIdle(), rebuilt when next needed
   bool replaying_ = false;  // rebuildParser() is feeding rootTag_: no events
   std::optional<StreamError> pendingError_;  // reported once the expat call has returned
 };
