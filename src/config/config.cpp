@@ -22,7 +22,7 @@ const OptionSpec kOptions[] = {
      [](Config& c) -> FieldRef { return &c.server.domain; }},
     {"server.data_dir", "Folder for the database, certificates and files.", 0, 0,
      [](Config& c) -> FieldRef { return &c.server.dataDir; }},
-    {"server.workers", "Event-loop threads; 0 means one per CPU core.", 0, 256,
+    {"server.workers", "Event-loop threads; 0 means one per two CPU cores (at least one).", 0, 256,
      [](Config& c) -> FieldRef { return &c.server.workers; }},
     {"server.log_level", "Log verbosity.", 0, 0,
      [](Config& c) -> FieldRef { return &c.server.logLevel; }, kLogLevels},

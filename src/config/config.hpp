@@ -18,7 +18,7 @@ namespace telex::config {
 struct ServerOptions {
   std::string domain = "localhost";
   std::string dataDir = "data";
-  std::int64_t workers = 0;  // 0 = one per core
+  std::int64_t workers = 0;  // 0 = one per two cores, at least one
   std::string logLevel = "info";
   // Roles (bare JIDs): admins run every admin command; announcers may only announce.
   std::vector<std::string> admins;

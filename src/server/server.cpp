@@ -99,9 +99,13 @@ Expected<bool, std::string> Server::init() {
   router_ = std::make_unique<router::StanzaRouter>(config_.server.domain, sessions_, hooks_);
 
   // Made before the modules: some open their own listeners or timers on the worker loops.
+  // One loop per two cores by default: a stanza for a session on another loop wakes that loop's
+  // thread, and across cores (an interrupt, a VM exit under virtualization) that cost more than
+  // the second loop gained on a 2-core VM (bench/RESULTS.md, session 6). The other cores are left
+  // to the kernel's network work, storage and TLS.
   std::size_t workerCount = config_.server.workers > 0
                                 ? static_cast<std::size_t>(config_.server.workers)
-                                : std::max(1u, std::thread::hardware_concurrency());
+                                : std::max(1u, std::thread::hardware_concurrency() / 2);
   workers_ = std::make_unique<net::WorkerPool>(workerCount);
   live_.resize(workerCount);
   heapTrim_ = std::make_unique<net::HeapTrim>(workers_->at(0), kTrimAfterReleases, kTrimDelay);

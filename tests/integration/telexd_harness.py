@@ -140,6 +140,9 @@ class TelexServer:
             raise ServerStartError("no telexd binary given (--telexd)")
         self.domain = domain
         self.settings = dict(settings or {})
+        # Two loops even where the default would make one (2-core machines): the tests keep
+        # exercising hand-offs between workers.
+        self.settings.setdefault("server.workers", "2")
         self.extra_args = list(extra_args)
         self.config = config
         self.storage = storage or STORAGE
