@@ -70,7 +70,9 @@ void C2sSession::onData(std::string_view bytes) {
     phase_ = Phase::Header;
     if (connection_.isTls() && !authenticated_) break;  // bytes after <starttls/> were never valid
   }
-  if (phase_ == Phase::Bound) noteInput();
+  // Most streams never hold a parser of their own (whole stanzas go through shared ones): only
+  // those that do need the clock read and the idle timer that gives it back.
+  if (phase_ == Phase::Bound && parser_.holdsOwnParser()) noteInput();
 }
 
 void C2sSession::noteInput() {

@@ -69,6 +69,9 @@ class XmlStreamParser {
   // stanza, and expat holds no unparsed bytes. Not from inside a callback.
   bool releaseIdle();
   bool released() const { return released_; }
+  // Whether the stream has expat state of its own now, i.e. whether releaseIdle() has anything
+  // to free.
+  bool holdsOwnParser() const { return parser_ != nullptr; }
 
  private:
   struct ExpatDeleter {
