@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "modules/offline/offline_index.hpp"
+#include "modules/shared_objects.hpp"
 #include "router/stanza_router.hpp"
 #include "storage/storage_pool.hpp"
 #include "storage/store.hpp"
@@ -66,9 +67,9 @@ class ModuleContext {
  public:
   ModuleContext(std::string_view module, router::StanzaRouter& router, const config::Config& config,
                 const ServerInfo& info, DiscoRegistry& disco, storage::StorageDriver& storage,
-                storage::StoragePool& pool, offline::OfflineIndex& offlineIndex)
+                storage::StoragePool& pool, SharedObjects& shared)
       : module_(module), router_(router), config_(config), info_(info), disco_(disco),
-        storage_(storage), pool_(pool), offlineIndex_(offlineIndex) {}
+        storage_(storage), pool_(pool), shared_(shared) {}
 
   router::StanzaRouter& router() { return router_; }
   router::HookBus& hooks() { return router_.hooks(); }
@@ -79,8 +80,10 @@ class ModuleContext {
   void addDiscoItem(std::string jid, std::string name) { disco_.items.emplace_back(std::move(jid), std::move(name)); }
   storage::StorageDriver& storage() { return storage_; }
   storage::StoragePool& pool() { return pool_; }
+  // Objects several modules share, one per server.
+  SharedObjects& shared() { return shared_; }
   // Shared by every module that writes to the offline store.
-  offline::OfflineIndex& offlineIndex() { return offlineIndex_; }
+  offline::OfflineIndex& offlineIndex() { return *shared_.get<offline::OfflineIndex>(); }
 
   // For modules that do more than answer stanzas, set by the server before setup(): the worker loops
   // (their own listeners and timers) and the HTTP listener's route table. Null when a context is
@@ -129,7 +132,7 @@ class ModuleContext {
   DiscoRegistry& disco_;
   storage::StorageDriver& storage_;
   storage::StoragePool& pool_;
-  offline::OfflineIndex& offlineIndex_;
+  SharedObjects& shared_;
   net::WorkerPool* workers_ = nullptr;
   http::Router* http_ = nullptr;
   std::vector<std::function<void()>> shutdown_;

@@ -166,7 +166,7 @@ Expected<bool, std::string> Server::init() {
   for (const auto* spec : enabled) {
     // Modules keep a reference to their context for the server's lifetime.
     moduleContexts_.push_back(std::make_unique<modules::ModuleContext>(spec->name, *router_, config_, info_,
-                                                                       disco_, *storage_, *pool_, offlineIndex_));
+                                                                       disco_, *storage_, *pool_, sharedObjects_));
     moduleContexts_.back()->setNetwork(workers_.get(), &httpRoutes_);
     // A module that cannot start (its port is taken, its folder unwritable) stops the server with
     // the reason, like a taken c2s port.

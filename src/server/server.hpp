@@ -57,9 +57,10 @@ class Server {
   config::Config config_;
   modules::ServerInfo info_;
   modules::DiscoRegistry disco_;
-  modules::offline::OfflineIndex offlineIndex_;
   std::unique_ptr<storage::StorageDriver> storage_;
   std::unique_ptr<storage::StoragePool> pool_;
+  // After the storage it refers to, so destroyed before it.
+  modules::SharedObjects sharedObjects_;
   std::unique_ptr<auth::AccountStore> accounts_;
   std::unique_ptr<auth::AuthThrottle> throttle_;
   std::unique_ptr<auth::InviteStore> invites_;

@@ -33,6 +33,26 @@ TEST_F(SignInRostersTest, TheSessionThatReadItTakesItOnce) {
   EXPECT_FALSE(rosters_.take("alice@localhost/phone"));
 }
 
+TEST_F(SignInRostersTest, PeekingLeavesItForTheTake) {
+  store_->put("alice", item("bob@localhost"));
+  auto before = rosters_.readStarting();
+  rosters_.keep("alice@localhost/phone", store_->items("alice"), before);
+  EXPECT_FALSE(rosters_.peek("alice@localhost/laptop"));
+  auto peeked = rosters_.peek("alice@localhost/phone");
+  ASSERT_TRUE(peeked);
+  ASSERT_EQ(peeked->size(), 1u);
+  EXPECT_EQ(peeked->front().jid, "bob@localhost");
+  EXPECT_EQ(rosters_.take("alice@localhost/phone"), peeked);
+  EXPECT_FALSE(rosters_.peek("alice@localhost/phone"));
+}
+
+TEST_F(SignInRostersTest, APeekAfterAWriteFindsNothingCurrent) {
+  auto before = rosters_.readStarting();
+  rosters_.keep("alice@localhost/phone", store_->items("alice"), before);
+  store_->put("alice", item("bob@localhost"));
+  EXPECT_FALSE(rosters_.peek("alice@localhost/phone"));
+}
+
 TEST_F(SignInRostersTest, AWriteDuringTheReadMeansNothingIsKept) {
   auto before = rosters_.readStarting();
   auto items = store_->items("alice");

@@ -40,18 +40,50 @@ std::int64_t nowSeconds() {
       .count();
 }
 
+// Sends the user's broadcast presence to every contact with a 'from' subscription, and to those it
+// sent directed presence to that are not such contacts.
+void broadcast(router::StanzaRouter& router, xml::Element stanza, const std::vector<roster::RosterItem>& items,
+               std::set<std::string> directedTo) {
+  for (const auto& item : items) {
+    if (!item.hasFrom()) continue;
+    auto contact = Jid::parse(item.jid);
+    if (!contact) continue;
+    directedTo.erase(item.jid);
+    stanza.setAttr("to", item.jid);
+    router.deliver(router.sessions().availableSessions(*contact), stanza);
+  }
+  for (const auto& to : directedTo) {
+    auto jid = Jid::parse(to);
+    if (!jid) continue;
+    stanza.setAttr("to", to);
+    if (jid->hasResource()) {
+      router.deliver(router.sessions().find(*jid), stanza);
+    } else {
+      router.deliver(router.sessions().availableSessions(*jid), stanza);
+    }
+  }
+}
+
 }  // namespace
 
 void setup(ModuleContext& ctx) {
-  auto store = std::make_shared<RosterStore>(ctx.storage());
+  auto signIn = roster::signInRosters(ctx);
+  auto store = signIn->sharedStore();
   auto lastActivity = ctx.storage().keyval("last_activity");
   auto directed = std::make_shared<DirectedPresence>();
 
   // The user's broadcast presence goes to every contact with a 'from' subscription; the core
   // still delivers it to the user's own other resources.
-  ctx.hooks().onStanza("presence/broadcast", 10, "presence", [&ctx, store, directed, lastActivity](
+  ctx.hooks().onStanza("presence/broadcast", 10, "presence", [&ctx, store, signIn, directed, lastActivity](
                                                                    router::StanzaEvent& e) {
     bool unavailable = e.stanza.attrOr("type", "") == "unavailable";
+    // An initial presence right after roster get: the roster that get read is still current.
+    if (!unavailable) {
+      if (auto items = signIn->peek(e.from.full())) {
+        broadcast(ctx.router(), e.stanza, *items, {});
+        return router::HookResult::Pass;
+      }
+    }
     std::set<std::string> directedTo = unavailable ? directed->take(e.from.full()) : std::set<std::string>{};
     auto resources = ctx.router().sessions().resourcesOf(e.from);
     bool lastResource = unavailable && std::none_of(resources.begin(), resources.end(), [&](const auto& r) {
@@ -64,25 +96,7 @@ void setup(ModuleContext& ctx) {
           return store->items(user);
         },
         [&ctx, stanza = e.stanza, directedTo = std::move(directedTo)](auto result) mutable {
-          if (!result) return;
-          for (const auto& item : *result) {
-            if (!item.hasFrom()) continue;
-            auto contact = Jid::parse(item.jid);
-            if (!contact) continue;
-            directedTo.erase(item.jid);
-            stanza.setAttr("to", item.jid);
-            ctx.router().deliver(ctx.router().sessions().availableSessions(*contact), stanza);
-          }
-          for (const auto& to : directedTo) {
-            auto jid = Jid::parse(to);
-            if (!jid) continue;
-            stanza.setAttr("to", to);
-            if (jid->hasResource()) {
-              ctx.router().deliver(ctx.router().sessions().find(*jid), stanza);
-            } else {
-              ctx.router().deliver(ctx.router().sessions().availableSessions(*jid), stanza);
-            }
-          }
+          if (result) broadcast(ctx.router(), std::move(stanza), *result, std::move(directedTo));
         });
     return router::HookResult::Pass;
   });

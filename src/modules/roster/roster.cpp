@@ -3,7 +3,6 @@
 
 #include <set>
 
-#include "modules/roster/sign_in_rosters.hpp"
 #include "util/crypto.hpp"
 
 namespace telex::modules::roster {
@@ -82,10 +81,15 @@ void applyOutcome(router::StanzaRouter& router, const SubscriptionOutcome& outco
   for (const auto& s : outcome.shares) share(s);
 }
 
+std::shared_ptr<SignInRosters> signInRosters(ModuleContext& ctx) {
+  return ctx.shared().get<SignInRosters>(
+      [&ctx] { return std::make_shared<SignInRosters>(std::make_shared<RosterStore>(ctx.storage())); });
+}
+
 void setup(ModuleContext& ctx) {
-  auto store = std::make_shared<RosterStore>(ctx.storage());
+  auto signIn = signInRosters(ctx);
+  auto store = signIn->sharedStore();
   auto accounts = ctx.storage().keyval("accounts");
-  auto signIn = std::make_shared<SignInRosters>(store);
   auto engine = std::make_shared<SubscriptionEngine>(
       *store, ctx.router().domain(),
       [accounts](std::string_view user) { return accounts->get(user).has_value(); });

@@ -20,17 +20,28 @@ void SignInRosters::keep(std::string_view fullJid, std::vector<RosterItem> items
     lastSweep_ = now;
   }
   if (kept_.size() >= kMaxKept) return;
-  kept_.insert_or_assign(std::string(fullJid), Kept{std::move(items), writesBefore, now});
+  kept_.insert_or_assign(std::string(fullJid),
+                         Kept{std::make_shared<const std::vector<RosterItem>>(std::move(items)), writesBefore, now});
 }
 
-std::optional<std::vector<RosterItem>> SignInRosters::take(std::string_view fullJid) {
+SignInRosters::Items SignInRosters::take(std::string_view fullJid) {
   std::lock_guard lock(mutex_);
   auto it = kept_.find(fullJid);
-  if (it == kept_.end()) return std::nullopt;
+  if (it == kept_.end()) return nullptr;
   Kept kept = std::move(it->second);
   kept_.erase(it);
-  if (kept.writes != store_->writes() || std::chrono::steady_clock::now() - kept.at > kKeepFor) return std::nullopt;
-  return std::move(kept.items);
+  return currentOf(kept);
+}
+
+SignInRosters::Items SignInRosters::peek(std::string_view fullJid) {
+  std::lock_guard lock(mutex_);
+  auto it = kept_.find(fullJid);
+  return it == kept_.end() ? nullptr : currentOf(it->second);
+}
+
+SignInRosters::Items SignInRosters::currentOf(const Kept& kept) const {
+  if (kept.writes != store_->writes() || std::chrono::steady_clock::now() - kept.at > kKeepFor) return nullptr;
+  return kept.items;
 }
 
 void SignInRosters::dropExpired(std::chrono::steady_clock::time_point now) {

@@ -1,6 +1,6 @@
-// The roster a client just fetched (roster get), kept for a few seconds so that the sign-in
-// work its initial presence starts (probes, pending subscription requests) needs no second
-// storage round trip. Keyed by full JID: only the session that fetched it takes it, once.
+// The roster a client just fetched (roster get), kept for a few seconds so that what its initial
+// presence starts (the broadcast to contacts, probes, pending subscription requests) needs no
+// second storage round trip. Keyed by full JID: only the session that fetched it uses it.
 #pragma once
 
 #include <chrono>
@@ -8,7 +8,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,7 +23,12 @@ class SignInRosters {
  public:
   static constexpr std::chrono::seconds kKeepFor{5};
 
-  explicit SignInRosters(std::shared_ptr<const RosterStore> store) : store_(std::move(store)) {}
+  using Items = std::shared_ptr<const std::vector<RosterItem>>;
+
+  // `store` is the one every roster write goes through: its write count says what is current.
+  explicit SignInRosters(std::shared_ptr<RosterStore> store) : store_(std::move(store)) {}
+  RosterStore& store() const { return *store_; }
+  const std::shared_ptr<RosterStore>& sharedStore() const { return store_; }
 
   // On the storage pool, around a read of `items`: call readStarting() before the read and
   // keep() after it. The items are kept only if no write to the store happened in between.
@@ -32,18 +36,20 @@ class SignInRosters {
   void keep(std::string_view fullJid, std::vector<RosterItem> items, std::uint64_t writesBefore);
 
   // On the session's worker: the kept roster, if it is still current (no write since it was
-  // read, not older than kKeepFor). Removes it either way.
-  std::optional<std::vector<RosterItem>> take(std::string_view fullJid);
+  // read, not older than kKeepFor). take() removes it either way; peek() leaves it for take().
+  Items take(std::string_view fullJid);
+  Items peek(std::string_view fullJid);
 
  private:
   struct Kept {
-    std::vector<RosterItem> items;
+    Items items;
     std::uint64_t writes = 0;
     std::chrono::steady_clock::time_point at;
   };
   void dropExpired(std::chrono::steady_clock::time_point now);
+  Items currentOf(const Kept& kept) const;
 
-  std::shared_ptr<const RosterStore> store_;
+  std::shared_ptr<RosterStore> store_;
   std::mutex mutex_;
   util::StringMap<Kept> kept_;
   std::chrono::steady_clock::time_point lastSweep_{};

@@ -21,7 +21,7 @@ struct ModuleTestServer {
   // Creates the module's context and runs its setup; contexts live as long as the server.
   modules::ModuleContext& load(std::string_view module, void (*setup)(modules::ModuleContext&)) {
     contexts.push_back(
-        std::make_unique<modules::ModuleContext>(module, router, config, info, disco, storage, pool, offlineIndex));
+        std::make_unique<modules::ModuleContext>(module, router, config, info, disco, storage, pool, shared));
     setup(*contexts.back());
     return *contexts.back();
   }
@@ -34,7 +34,7 @@ struct ModuleTestServer {
   config::Config config;
   modules::ServerInfo info;
   modules::DiscoRegistry disco;
-  modules::offline::OfflineIndex offlineIndex;
+  modules::SharedObjects shared;
   storage::StoragePool pool;
   std::vector<std::unique_ptr<modules::ModuleContext>> contexts;  // destroyed first
 };
