@@ -364,15 +364,12 @@ Expected<std::unique_ptr<HttpServer>, std::string> HttpServer::open(
   for (const auto& endpoint : endpoints) {
     bool tls = endpoint.tls;
     auto listener = net::Listener::open(
-        workers, endpoint.address, endpoint.port, [self, tls](tcp::socket socket, net::Worker& worker) {
-          beast::error_code ec;
-          auto peer = socket.remote_endpoint(ec);
-          if (ec) return;
-          if (!tls && !peer.address().is_loopback()) {
-            // Plain HTTP is for a reverse proxy or tests on this machine; elsewhere, use HTTPS.
-            socket.close(ec);
-            return;
-          }
+        workers, endpoint.address, endpoint.port, [self, tls](net::AcceptedSocket accepted, net::Worker& worker) {
+          auto peer = accepted.peer();
+          // Plain HTTP is for a reverse proxy or tests on this machine; elsewhere, use HTTPS.
+          if (!tls && !peer.address().is_loopback()) return;
+          tcp::socket socket = std::move(accepted).toAsio(worker.context());
+          if (!socket.is_open()) return;
           std::string remote = peer.address().to_string();
           if (tls) {
             auto c = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(

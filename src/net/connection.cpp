@@ -19,21 +19,18 @@ constexpr int kReadsPerPass = 16;  // then yield, so one busy client cannot star
 constexpr auto kCloseGrace = std::chrono::seconds(2);
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, Worker& worker, ConnectionHandler& handler)
+Connection::Connection(AcceptedSocket socket, Worker& worker, ConnectionHandler& handler)
     : worker_(worker), handler_(handler), timer_(worker.context()) {
-  boost::system::error_code ec;
-  socket.set_option(asio::ip::tcp::no_delay(true), ec);
-  auto endpoint = socket.remote_endpoint(ec);
-  if (!ec) {
-    remoteAddress_ = endpoint.address().to_string();
-    remoteLoopback_ = endpoint.address().is_loopback();
+  const auto& peer = socket.peer();
+  if (peer.port() != 0 || !peer.address().is_unspecified()) {
+    remoteAddress_ = peer.address().to_string();
+    remoteLoopback_ = peer.address().is_loopback();
   } else {
     remoteAddress_ = "unknown";
   }
-  socket.native_non_blocking(true, ec);
-  // The descriptor leaves Asio's reactor: its readiness comes from the worker's Poller.
-  if (!ec) fd_ = socket.release(ec);
-  if (ec) fd_ = -1;
+  fd_ = socket.release();
+  int on = 1;
+  if (fd_ >= 0) ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
 Connection::~Connection() {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "net/accepted_socket.hpp"
 #include "net/poller.hpp"
 #include "net/stanza_bytes.hpp"
 #include "net/tls_context.hpp"
@@ -34,7 +35,9 @@ struct RateLimit {
 
 class Connection final : private PollClient {
  public:
-  Connection(asio::ip::tcp::socket socket, Worker& worker, ConnectionHandler& handler);
+  Connection(AcceptedSocket socket, Worker& worker, ConnectionHandler& handler);
+  Connection(asio::ip::tcp::socket socket, Worker& worker, ConnectionHandler& handler)
+      : Connection(AcceptedSocket::fromAsio(std::move(socket)), worker, handler) {}
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

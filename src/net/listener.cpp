@@ -2,11 +2,27 @@
 #include "net/listener.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace telex::net {
 namespace {
 constexpr std::chrono::milliseconds kAcceptRetry{100};
+// Then the rest of the loop's work runs before the next batch: a burst of connections cannot
+// hold up the sessions already on worker 0.
+constexpr int kAcceptsPerPass = 64;
+
+asio::ip::tcp::endpoint endpointOf(const sockaddr_storage& address) {
+  asio::ip::tcp::endpoint endpoint;
+  if (address.ss_family == AF_INET || address.ss_family == AF_INET6) {
+    std::memcpy(endpoint.data(), &address, address.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+  }
+  return endpoint;
+}
 }  // namespace
 
 Expected<std::unique_ptr<Listener>, std::string> Listener::open(WorkerPool& pool,
@@ -27,47 +43,69 @@ Expected<std::unique_ptr<Listener>, std::string> Listener::open(WorkerPool& pool
                       ec.message());
   }
   std::uint16_t bound = acceptor.local_endpoint(ec).port();
-  return std::unique_ptr<Listener>(
-      new Listener(pool, std::move(acceptor), address, bound, std::move(onAccept)));
+  // The descriptor leaves Asio: accept4 on readiness from the worker's poller hands out sockets
+  // that are non-blocking already and belong to no reactor.
+  if (!ec) acceptor.native_non_blocking(true, ec);
+  int fd = ec ? -1 : acceptor.release(ec);
+  if (ec) return unexpected("cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
+  return std::unique_ptr<Listener>(new Listener(pool, fd, address, bound, std::move(onAccept)));
 }
 
-Listener::Listener(WorkerPool& pool, asio::ip::tcp::acceptor acceptor, std::string address,
-                   std::uint16_t port, AcceptFn onAccept)
+Listener::Listener(WorkerPool& pool, int fd, std::string address, std::uint16_t port, AcceptFn onAccept)
     : pool_(pool),
-      acceptor_(std::move(acceptor)),
+      fd_(fd),
       address_(std::move(address)),
       port_(port),
       onAccept_(std::move(onAccept)),
       retry_(pool.at(0).context()) {}
 
+Listener::~Listener() {
+  // Like Asio's acceptors, destroyed on worker 0's thread or once the loops have stopped.
+  if (pollToken_ != 0) pool_.at(0).poller().remove(pollToken_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
 void Listener::start() {
-  pool_.at(0).post([this] { acceptNext(); });
+  pool_.at(0).post([this] {
+    if (fd_ < 0) return;
+    pollToken_ = pool_.at(0).poller().add(fd_, *this, nullptr);
+    if (pollToken_ == 0) spdlog::error("cannot watch the listening socket {}:{}", address_, port_);
+    acceptReady();  // connections queued before the poller watched the socket
+  });
 }
 
 void Listener::stop() {
   pool_.at(0).post([this] {
-    boost::system::error_code ec;
-    acceptor_.close(ec);
+    pool_.at(0).poller().remove(pollToken_);
+    pollToken_ = 0;
     retry_.cancel();
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
   });
 }
 
-void Listener::acceptNext() {
-  // Accepted straight onto the worker that will own the connection: the socket joins only that
-  // worker's reactor, with no hand-over (deregister, re-register) on the way.
-  Worker& target = pool_.next();
-  acceptor_.async_accept(target.context(), [this, &target](const boost::system::error_code& ec,
-                                                           asio::ip::tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (ec) {
+void Listener::onPollEvents(std::uint32_t events) {
+  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) acceptReady();
+}
+
+void Listener::acceptReady() {
+  for (int i = 0; i < kAcceptsPerPass; ++i) {
+    if (fd_ < 0 || (failing_ && retry_.expiry() > std::chrono::steady_clock::now())) return;
+    sockaddr_storage peer{};
+    socklen_t length = sizeof(peer);
+    int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      int error = errno;
+      if (error == EAGAIN || error == EWOULDBLOCK) return;
+      if (error == EINTR || error == ECONNABORTED || error == EPROTO) continue;  // that one is gone
       // EMFILE and friends: keep the listener alive and try again shortly; connections wait in
       // the listen queue meanwhile.
       if (!failing_) spdlog::warn("accept on {}:{} failed: {}; retrying every {} ms", address_, port_,
-                                  ec.message(), kAcceptRetry.count());
+                                  std::strerror(error), kAcceptRetry.count());
       failing_ = true;
       retry_.expires_after(kAcceptRetry);
-      retry_.async_wait([this](const boost::system::error_code& error) {
-        if (!error && acceptor_.is_open()) acceptNext();
+      retry_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) acceptReady();
       });
       return;
     }
@@ -75,9 +113,18 @@ void Listener::acceptNext() {
       spdlog::info("accept on {}:{} works again", address_, port_);
       failing_ = false;
     }
-    target.post([this, &target, socket = std::move(socket)]() mutable { onAccept_(std::move(socket), target); });
-    acceptNext();
-  });
+    Worker& target = pool_.next();
+    target.post([this, &target, socket = AcceptedSocket(fd, endpointOf(peer))]() mutable {
+      onAccept_(std::move(socket), target);
+    });
+  }
+  if (!passPosted_) {
+    passPosted_ = true;
+    pool_.at(0).post([this] {
+      passPosted_ = false;
+      acceptReady();
+    });
+  }
 }
 
 }  // namespace telex::net

@@ -125,7 +125,7 @@ Expected<bool, std::string> Server::init() {
       if (p.port == 0) continue;
       auto listener = net::Listener::open(
           *workers_, address, static_cast<std::uint16_t>(p.port),
-          [this, direct = p.directTls](boost::asio::ip::tcp::socket socket, net::Worker& worker) {
+          [this, direct = p.directTls](net::AcceptedSocket socket, net::Worker& worker) {
             accept(std::move(socket), worker, direct);
           });
       if (!listener) return unexpected(listener.error());
@@ -216,7 +216,7 @@ Expected<bool, std::string> Server::init() {
   return true;
 }
 
-void Server::accept(boost::asio::ip::tcp::socket socket, net::Worker& worker, bool directTls) {
+void Server::accept(net::AcceptedSocket socket, net::Worker& worker, bool directTls) {
   auto session = std::make_shared<stream::C2sSession>(*c2s_, std::move(socket), worker, directTls);
   auto& live = live_[worker.index()];
   live.emplace(session.get(), session);

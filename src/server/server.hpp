@@ -44,7 +44,7 @@ class Server {
  private:
   explicit Server(const config::Config& config);
   Expected<bool, std::string> init();
-  void accept(boost::asio::ip::tcp::socket socket, net::Worker& worker, bool directTls);
+  void accept(net::AcceptedSocket socket, net::Worker& worker, bool directTls);
   void closeAllStreams();
   // Ends sessions that lost their connection and wait for XEP-0198 resumption (their unacknowledged
   // messages go to offline storage) while the workers and the storage pool still run.

@@ -30,7 +30,7 @@ ParserLimits limitsFor(const config::Config& config, bool authenticated) {
 
 }  // namespace
 
-C2sSession::C2sSession(C2sContext& context, boost::asio::ip::tcp::socket socket, net::Worker& worker,
+C2sSession::C2sSession(C2sContext& context, net::AcceptedSocket socket, net::Worker& worker,
                        bool directTls)
     : ctx_(context),
       connection_(std::move(socket), worker, *this),

@@ -48,7 +48,7 @@ class C2sSession : public router::Session,
                    public std::enable_shared_from_this<C2sSession> {
  public:
   // directTls: TLS from the first byte (XEP-0368) rather than STARTTLS.
-  C2sSession(C2sContext& context, boost::asio::ip::tcp::socket socket, net::Worker& worker, bool directTls);
+  C2sSession(C2sContext& context, net::AcceptedSocket socket, net::Worker& worker, bool directTls);
   ~C2sSession() override;
 
   void start();

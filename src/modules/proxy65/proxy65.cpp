@@ -150,10 +150,10 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
 Expected<bool, std::string> ProxyService::listen(const std::vector<std::string>& interfaces, std::uint16_t port) {
   for (const auto& address : interfaces) {
     std::weak_ptr<ProxyService> weak = weak_from_this();
-    auto listener = net::Listener::open(workers_, address, port, [weak](tcp::socket socket, net::Worker& worker) {
+    auto listener = net::Listener::open(workers_, address, port, [weak](net::AcceptedSocket socket, net::Worker& worker) {
       auto self = weak.lock();
       if (!self) return;
-      std::make_shared<Handshake>(std::move(socket), worker, self)->start();
+      std::make_shared<Handshake>(std::move(socket).toAsio(worker.context()), worker, self)->start();
     });
     if (!listener) return unexpected("proxy65: " + listener.error());
     listeners_.push_back(std::move(*listener));

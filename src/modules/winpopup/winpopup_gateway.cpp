@@ -87,7 +87,7 @@ namespace {
 // One client connection. Lives on its worker; kept alive by its pending I/O and timer.
 class PopupSession : public net::ConnectionHandler, public std::enable_shared_from_this<PopupSession> {
  public:
-  PopupSession(boost::asio::ip::tcp::socket socket, net::Worker& worker, std::shared_ptr<GatewayState> state)
+  PopupSession(net::AcceptedSocket socket, net::Worker& worker, std::shared_ptr<GatewayState> state)
       : state_(std::move(state)), connection_(std::move(socket), worker, *this), timer_(worker.context()) {}
 
   void start() {
@@ -351,7 +351,7 @@ Expected<std::unique_ptr<Gateway>, std::string> Gateway::open(net::WorkerPool& w
   for (const auto& address : options.interfaces) {
     auto listener = net::Listener::open(
         workers, address, static_cast<std::uint16_t>(options.port),
-        [state = gateway->state_](boost::asio::ip::tcp::socket socket, net::Worker& worker) {
+        [state = gateway->state_](net::AcceptedSocket socket, net::Worker& worker) {
           std::make_shared<PopupSession>(std::move(socket), worker, state)->start();
         });
     if (!listener) return unexpected("winpopup: " + listener.error());
