@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstring>
 #include <type_traits>
 #include <utility>
+
+#include "util/crypto.hpp"
 
 namespace telex::stream {
 
@@ -25,6 +28,23 @@ constexpr std::size_t kSliceBytes = 4096;
 // A shared parser is re-primed after this much input, which bounds what its name tables and
 // pools can grow to, whatever names the streams use.
 constexpr std::uint64_t kSharedRecycleBytes = 1024 * 1024;
+
+// Expat salts its name hash tables against collision floods. Left to itself it asks the kernel
+// (getrandom) each time a parser starts, twice per sign-in. Here each thread draws one secret
+// seed and derives every salt from it (splitmix64), with no system call per parser.
+void saltHashes(XML_Parser parser) {
+  thread_local std::uint64_t state = [] {
+    std::uint64_t seed = 0;
+    std::string bytes = util::randomBytes(sizeof(seed));
+    std::memcpy(&seed, bytes.data(), sizeof(seed));
+    return seed;
+  }();
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  XML_SetHashSalt(parser, z == 0 ? 1 : static_cast<unsigned long>(z));  // 0 means "pick one yourself"
+}
 
 struct ExpandedName {
   std::string_view ns;
@@ -143,6 +163,7 @@ class SharedParsers {
   static bool prime(Entry& entry, Configure configure) {
     XML_Parser p = entry.parser.get();
     if (XML_ParserReset(p, "UTF-8") != XML_TRUE) return false;
+    saltHashes(p);
     // No handlers yet: the root tag itself reports nothing. (The header entry has no root.)
     if (!entry.root.empty() &&
         XML_Parse(p, entry.root.data(), static_cast<int>(entry.root.size()), XML_FALSE) !=
@@ -258,6 +279,7 @@ void XmlStreamParser::createParser() {
   }
   ownFed_ = 0;
   if (!parser_) return;  // reported by the next feed()
+  saltHashes(parser_.get());
   XML_SetUserData(parser_.get(), this);
   Callbacks::install(parser_.get());
 }
