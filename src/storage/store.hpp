@@ -90,6 +90,9 @@ class StorageDriver {
   // rethrows if fn throws); the memory driver just runs it. Other threads' calls wait until it ends,
   // so fn must not wait for another thread that uses storage.
   virtual void transaction(const std::function<void()>& fn) = 0;
+  // Runs fn's reads against one consistent state (a read transaction: one lock for all of them);
+  // the memory driver just runs it. Other threads' calls wait until it ends.
+  virtual void snapshot(const std::function<void()>& fn) { fn(); }
   // Deletes everything stored for `user` in every store (account removal).
   virtual void removeUser(std::string_view user) = 0;
 };

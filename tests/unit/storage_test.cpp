@@ -819,6 +819,25 @@ TEST(SqliteStorageTest, TwoConnectionsShareOneFile) {
   EXPECT_EQ(cli->archive("mam")->count("shared"), 2u * kOps);
 }
 
+TEST(SqliteStorageTest, ASnapshotSeesOneStateWhileAnotherConnectionWrites) {
+  TempDir dir;
+  const fs::path file = dir.path() / "t.db";
+  auto server = openSqliteDriver(file);
+  auto cli = openSqliteDriver(file);
+  auto seen = server->keyval("roster_version");
+  seen->set("alice", "1");
+  std::optional<std::string> first, second, after;
+  server->snapshot([&] {
+    first = seen->get("alice");
+    cli->keyval("roster_version")->set("alice", "2");  // commits on its own connection meanwhile
+    second = seen->get("alice");
+  });
+  after = seen->get("alice");
+  EXPECT_EQ(first, "1");
+  EXPECT_EQ(second, "1");
+  EXPECT_EQ(after, "2");
+}
+
 // ---- factory ----
 
 TEST(StorageFactoryTest, OpensDriversByName) {

@@ -103,7 +103,7 @@ void setup(ModuleContext& ctx) {
     ctx.runBlocking(
         [store, signIn, user = request.from.local(), full = request.from.full()] {
           auto writesBefore = signIn->readStarting();
-          auto read = std::make_pair(store->version(user), store->items(user));
+          auto read = store->versionAndItems(user);
           signIn->keep(full, read.second, writesBefore);
           return read;
         },

@@ -61,7 +61,7 @@ std::optional<RosterItem> decodeItem(std::string_view contact, std::string_view 
 }
 
 RosterStore::RosterStore(storage::StorageDriver& driver)
-    : items_(driver.map("roster")), versions_(driver.keyval("roster_version")) {}
+    : driver_(driver), items_(driver.map("roster")), versions_(driver.keyval("roster_version")) {}
 
 std::vector<RosterItem> RosterStore::items(std::string_view user) {
   std::vector<RosterItem> out;
@@ -102,6 +102,15 @@ std::string RosterStore::remove(std::string_view user, std::string_view contact)
 std::string RosterStore::version(std::string_view user) {
   auto v = versions_->get(user);
   return v ? *v : "0";
+}
+
+std::pair<std::string, std::vector<RosterItem>> RosterStore::versionAndItems(std::string_view user) {
+  std::pair<std::string, std::vector<RosterItem>> out;
+  driver_.snapshot([&] {
+    out.first = version(user);
+    out.second = items(user);
+  });
+  return out;
 }
 
 void RosterStore::removeAll(std::string_view user) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "storage/store.hpp"
@@ -49,6 +50,8 @@ class RosterStore {
   // Removes the item; returns the new roster version.
   std::string remove(std::string_view user, std::string_view contact);
   std::string version(std::string_view user);
+  // The version and the items as of one moment (one read transaction).
+  std::pair<std::string, std::vector<RosterItem>> versionAndItems(std::string_view user);
   void removeAll(std::string_view user);
   // Counts this instance's writes (put, remove, removeAll), whoever they are for: a reader that
   // saw the same count before and after its read knows no write of this store raced with it.
@@ -57,6 +60,7 @@ class RosterStore {
  private:
   std::string bumpVersion(std::string_view user);
 
+  storage::StorageDriver& driver_;
   std::shared_ptr<storage::MapStore> items_;
   std::shared_ptr<storage::KeyValStore> versions_;
   std::atomic<std::uint64_t> writes_{0};

@@ -554,6 +554,7 @@ class SqliteDriver final : public StorageDriver {
     return std::make_shared<SqliteArchiveStore>(conn_, std::string(store));
   }
   void transaction(const std::function<void()>& fn) override { conn_->transaction(fn, true); }
+  void snapshot(const std::function<void()>& fn) override { conn_->transaction(fn, false); }
   void removeUser(std::string_view user) override {
     conn_->transaction(
         [&] {
