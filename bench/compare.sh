@@ -321,11 +321,20 @@ run_one() {  # server scenario
 }
 
 date -u +"%Y-%m-%d %H:%M UTC" >"$work/started"
+# The host's own noise, before and after: time the CPUs were taken away (see bench/host_gaps.cpp).
+# Latency tails shorter than these gaps cannot be measured here.
+host_gaps() {
+  if [ -x "$build/telex-host-gaps" ]; then timeout 30 "$build/telex-host-gaps" 5 1 || true; fi
+}
+gaps_before="$(host_gaps)"
+
 for scenario in $scenarios; do
   for server in $servers; do
     run_one "$server" "$scenario"
   done
 done
+
+gaps_after="$(host_gaps)"
 
 if [ "$tsung" = 1 ]; then
   # Best effort: Tsung's chat scenario against telexd (see bench/tsung/chat.xml).
@@ -353,7 +362,9 @@ if [ "$tsung" = 1 ]; then
 fi
 
 report="$(/usr/bin/python3 "$here/report.py" "$work" $scenarios)
-telexd modules: $telexd_modules"
+telexd modules: $telexd_modules
+before the runs, $gaps_before
+after the runs, $gaps_after"
 echo "$report"
 [ -n "$out" ] && echo "$report" >"$out"
 exit 0
