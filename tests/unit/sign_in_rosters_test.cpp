@@ -16,32 +16,34 @@ class SignInRostersTest : public ::testing::Test {
     i.inRoster = true;
     return i;
   }
+  // alice's phone read her roster (bob) with roster get.
+  void phoneReadsBob() {
+    store_->put("alice", item("bob@localhost"));
+    auto before = rosters_.readStarting();
+    rosters_.keep("alice@localhost/phone", store_->items("alice"), before);
+  }
+  static void expectBob(const SignInRosters::Items& items) {
+    ASSERT_TRUE(items);
+    ASSERT_EQ(items->size(), 1u);
+    EXPECT_EQ(items->front().jid, "bob@localhost");
+  }
   std::unique_ptr<storage::StorageDriver> driver_ = storage::makeMemoryDriver();
   std::shared_ptr<RosterStore> store_ = std::make_shared<RosterStore>(*driver_);
   SignInRosters rosters_{store_};
 };
 
 TEST_F(SignInRostersTest, TheSessionThatReadItTakesItOnce) {
-  store_->put("alice", item("bob@localhost"));
-  auto before = rosters_.readStarting();
-  rosters_.keep("alice@localhost/phone", store_->items("alice"), before);
+  phoneReadsBob();
   EXPECT_FALSE(rosters_.take("alice@localhost/laptop"));
-  auto taken = rosters_.take("alice@localhost/phone");
-  ASSERT_TRUE(taken);
-  ASSERT_EQ(taken->size(), 1u);
-  EXPECT_EQ(taken->front().jid, "bob@localhost");
+  expectBob(rosters_.take("alice@localhost/phone"));
   EXPECT_FALSE(rosters_.take("alice@localhost/phone"));
 }
 
 TEST_F(SignInRostersTest, PeekingLeavesItForTheTake) {
-  store_->put("alice", item("bob@localhost"));
-  auto before = rosters_.readStarting();
-  rosters_.keep("alice@localhost/phone", store_->items("alice"), before);
+  phoneReadsBob();
   EXPECT_FALSE(rosters_.peek("alice@localhost/laptop"));
   auto peeked = rosters_.peek("alice@localhost/phone");
-  ASSERT_TRUE(peeked);
-  ASSERT_EQ(peeked->size(), 1u);
-  EXPECT_EQ(peeked->front().jid, "bob@localhost");
+  expectBob(peeked);
   EXPECT_EQ(rosters_.take("alice@localhost/phone"), peeked);
   EXPECT_FALSE(rosters_.peek("alice@localhost/phone"));
 }
