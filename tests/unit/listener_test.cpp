@@ -124,6 +124,11 @@ TEST_F(ListenerTest, TakesABurstQueuedBeforeItStartedBeyondOnePass) {
 // In a child process of its own: the descriptor limit is per process, and no thread left over from
 // another test may free a descriptor while the test counts on there being none.
 TEST(ListenerOutOfDescriptors, WaitsAndAcceptsOnceThereAreSomeAgain) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizers' runtime checks memory through a pipe it opens on demand, so with no
+  // descriptor left it reports false errors; the optimized build runs this test.
+  GTEST_SKIP() << "needs a process that can run out of descriptors without sanitizers";
+#endif
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
