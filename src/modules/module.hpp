@@ -69,7 +69,7 @@ class ModuleContext {
                 const ServerInfo& info, DiscoRegistry& disco, storage::StorageDriver& storage,
                 storage::StoragePool& pool, SharedObjects& shared)
       : module_(module), router_(router), config_(config), info_(info), disco_(disco),
-        storage_(storage), pool_(pool), shared_(shared) {}
+        storage_(storage), pool_(pool), shared_(shared), offlineIndex_(*shared.get<offline::OfflineIndex>()) {}
 
   router::StanzaRouter& router() { return router_; }
   router::HookBus& hooks() { return router_.hooks(); }
@@ -83,7 +83,7 @@ class ModuleContext {
   // Objects several modules share, one per server.
   SharedObjects& shared() { return shared_; }
   // Shared by every module that writes to the offline store.
-  offline::OfflineIndex& offlineIndex() { return *shared_.get<offline::OfflineIndex>(); }
+  offline::OfflineIndex& offlineIndex() { return offlineIndex_; }
 
   // For modules that do more than answer stanzas, set by the server before setup(): the worker loops
   // (their own listeners and timers) and the HTTP listener's route table. Null when a context is
@@ -133,6 +133,7 @@ class ModuleContext {
   storage::StorageDriver& storage_;
   storage::StoragePool& pool_;
   SharedObjects& shared_;
+  offline::OfflineIndex& offlineIndex_;  // looked up once: modules reach it per stored message
   net::WorkerPool* workers_ = nullptr;
   http::Router* http_ = nullptr;
   std::vector<std::function<void()>> shutdown_;

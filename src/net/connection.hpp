@@ -36,8 +36,6 @@ struct RateLimit {
 class Connection final : private PollClient {
  public:
   Connection(AcceptedSocket socket, Worker& worker, ConnectionHandler& handler);
-  Connection(asio::ip::tcp::socket socket, Worker& worker, ConnectionHandler& handler)
-      : Connection(AcceptedSocket::fromAsio(std::move(socket)), worker, handler) {}
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

@@ -166,7 +166,7 @@ TEST(MucSharedFanout, ConnectionWritesThePiecesAsOneStream) {
     void onClosed(std::string_view) override {}
   } handler;
   auto owner = std::make_shared<int>(0);
-  net::Connection connection(std::move(server), worker, handler);
+  net::Connection connection(net::AcceptedSocket::fromAsio(std::move(server)), worker, handler);
   connection.start(owner);
 
   FanoutStanza f(roomMessage());

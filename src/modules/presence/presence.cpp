@@ -68,7 +68,7 @@ void broadcast(router::StanzaRouter& router, xml::Element stanza, const std::vec
 
 void setup(ModuleContext& ctx) {
   auto signIn = roster::signInRosters(ctx);
-  auto store = signIn->sharedStore();
+  auto store = signIn->store();
   auto lastActivity = ctx.storage().keyval("last_activity");
   auto directed = std::make_shared<DirectedPresence>();
 

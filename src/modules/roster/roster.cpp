@@ -88,7 +88,7 @@ std::shared_ptr<SignInRosters> signInRosters(ModuleContext& ctx) {
 
 void setup(ModuleContext& ctx) {
   auto signIn = signInRosters(ctx);
-  auto store = signIn->sharedStore();
+  auto store = signIn->store();
   auto accounts = ctx.storage().keyval("accounts");
   auto engine = std::make_shared<SubscriptionEngine>(
       *store, ctx.router().domain(),

@@ -27,8 +27,7 @@ class SignInRosters {
 
   // `store` is the one every roster write goes through: its write count says what is current.
   explicit SignInRosters(std::shared_ptr<RosterStore> store) : store_(std::move(store)) {}
-  RosterStore& store() const { return *store_; }
-  const std::shared_ptr<RosterStore>& sharedStore() const { return store_; }
+  const std::shared_ptr<RosterStore>& store() const { return store_; }
 
   // On the storage pool, around a read of `items`: call readStarting() before the read and
   // keep() after it. The items are kept only if no write to the store happened in between.
